@@ -1,0 +1,69 @@
+//! The `randommix` command line: a thin layer over the library.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+mod cli;
+
+/// Keyword spotting on Speech Commands with RandomMix augmentation.
+#[derive(Parser, Debug)]
+#[command(name = "randommix", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Train a keyword spotter (defaults: the bundled data in ./data, RandomMix 1:1:1:1).
+    Train(cli::TrainArgs),
+    /// Evaluate a trained run: accuracy, per-class accuracy, confusion matrix.
+    Eval(cli::EvalArgs),
+    /// Compute log-mel features of WAV files or folders into a .npy file.
+    Features(cli::FeaturesArgs),
+    /// Top-k labels of WAV clips with a trained run.
+    Predict(cli::PredictArgs),
+    /// Find keywords in a long recording with a trained run.
+    Spot(cli::SpotArgs),
+    /// Train the same model under several mixing modes and seeds; table + chart.
+    Compare(cli::CompareArgs),
+    /// Accuracy of trained runs under noise, occlusion and FGSM; table + plots.
+    Robustness(cli::RobustnessArgs),
+    /// Mix two WAV clips (or a random batch) and write the panel PNG, the audio and the log-mel.
+    Mix(cli::inspect::MixArgs),
+    /// Draw a saved log-mel .npy as PNG and turn it back into audio.
+    Render(cli::inspect::RenderArgs),
+}
+
+fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Train(a) => cli::train(a),
+        Command::Eval(a) => cli::eval(a),
+        Command::Features(a) => cli::features(a),
+        Command::Predict(a) => cli::predict(a),
+        Command::Spot(a) => cli::spot(a),
+        Command::Compare(a) => cli::compare(a),
+        Command::Robustness(a) => cli::robustness(a),
+        Command::Mix(a) => cli::inspect::mix(a),
+        Command::Render(a) => cli::inspect::render(a),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // Broken pipe (e.g. `| head`) is not an error worth reporting.
+            if let Some(io) = e.root_cause().downcast_ref::<std::io::Error>()
+                && io.kind() == std::io::ErrorKind::BrokenPipe
+            {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
