@@ -7,14 +7,16 @@ use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 /// An output error that names the path it was writing.
+///
+/// The cause is part of the message (and deliberately not chained as `source()`, so that
+/// `{:#}` does not print it twice).
 #[derive(Debug, thiserror::Error)]
-#[error("cannot write {path}: {source}")]
+#[error("cannot write {path}: {cause}")]
 pub struct WriteError {
     /// The file that could not be written.
     pub path: PathBuf,
     /// The underlying I/O error.
-    #[source]
-    pub source: io::Error,
+    pub cause: io::Error,
 }
 
 fn parent_dir(path: &Path) -> &Path {
@@ -32,9 +34,9 @@ pub fn atomic_write<F>(path: &Path, fill: F) -> Result<(), WriteError>
 where
     F: FnOnce(&mut dyn Write) -> io::Result<()>,
 {
-    let wrap = |source| WriteError {
+    let wrap = |cause| WriteError {
         path: path.to_path_buf(),
-        source,
+        cause,
     };
     let dir = parent_dir(path);
     let name = path
@@ -51,6 +53,15 @@ where
         fill(&mut w).map_err(wrap)?;
         w.flush().map_err(wrap)?;
     }
+    // tempfile creates 0600 files; give outputs the usual 0644 (or keep an existing file's mode).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(path)
+            .map(|m| m.permissions().mode() & 0o7777)
+            .unwrap_or(0o644);
+        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(mode)).map_err(wrap)?;
+    }
     tmp.as_file().sync_all().map_err(wrap)?;
     tmp.persist(path).map_err(|e| wrap(e.error))?;
     Ok(())
@@ -63,9 +74,9 @@ pub fn atomic_write_bytes(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
 
 /// Creates `dir` and its parents, naming the folder on failure.
 pub fn create_dir_all(dir: &Path) -> Result<(), WriteError> {
-    fs::create_dir_all(dir).map_err(|source| WriteError {
+    fs::create_dir_all(dir).map_err(|cause| WriteError {
         path: dir.to_path_buf(),
-        source,
+        cause,
     })
 }
 
@@ -95,6 +106,19 @@ mod tests {
         assert!(r.is_err());
         assert_eq!(fs::read(&p).unwrap(), b"keep");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn outputs_are_world_readable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.txt");
+        atomic_write_bytes(&p, b"x").unwrap();
+        assert_eq!(
+            fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o644
+        );
     }
 
     #[test]

@@ -58,13 +58,12 @@ pub const MAX_INPUT_RATE: u32 = 768_000;
 #[non_exhaustive]
 pub enum AudioError {
     /// The file could not be opened or read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {cause}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// The underlying I/O error.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The file has zero bytes.
     #[error("{}: empty file (0 bytes)", path.display())]

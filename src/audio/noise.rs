@@ -51,7 +51,9 @@ mod tests {
     #[test]
     fn snr_is_exact() {
         let clip: Vec<f32> = (0..1000).map(|i| (i as f32 * 0.05).sin() * 0.3).collect();
-        let noise: Vec<f32> = (0..300).map(|i| ((i * 7919) % 13) as f32 / 13.0 - 0.5).collect();
+        let noise: Vec<f32> = (0..300)
+            .map(|i| ((i * 7919) % 13) as f32 / 13.0 - 0.5)
+            .collect();
         let mut mixed = clip.clone();
         add_noise_at_snr(&mut mixed, &noise, 10.0);
         let diff: Vec<f32> = mixed.iter().zip(&clip).map(|(a, b)| a - b).collect();
@@ -64,7 +66,10 @@ mod tests {
         let mut clip = vec![0.9f32; 4];
         mix_noise(&mut clip, &[1.0, -1.0], 0.5);
         let want = [1.0, 0.4, 1.0, 0.4];
-        assert!(clip.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-6), "{clip:?}");
+        assert!(
+            clip.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-6),
+            "{clip:?}"
+        );
         let mut c2 = vec![0.1f32; 3];
         mix_noise(&mut c2, &[], 1.0);
         assert_eq!(c2, [0.1; 3]);

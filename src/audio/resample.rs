@@ -36,8 +36,7 @@ pub fn resample(samples: &[f32], from: u32, to: u32) -> Result<Vec<f32>, String>
         let Some((_, resampler)) = slot.as_mut() else {
             return Err("resampler cache is empty".to_string());
         };
-        let input =
-            InterleavedSlice::new(samples, 1, samples.len()).map_err(|e| e.to_string())?;
+        let input = InterleavedSlice::new(samples, 1, samples.len()).map_err(|e| e.to_string())?;
         let out = resampler
             .process_all(&input, samples.len(), None)
             .map_err(|e| e.to_string())?;

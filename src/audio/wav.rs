@@ -59,7 +59,7 @@ pub struct Decoded {
 pub fn read_wav(path: &Path) -> Result<Decoded, AudioError> {
     let io_err = |source| AudioError::Io {
         path: path.to_path_buf(),
-        source,
+        cause: source,
     };
     let file = File::open(path).map_err(io_err)?;
     let size = file.metadata().map_err(io_err)?.len();
@@ -94,8 +94,8 @@ pub fn decode_wav(bytes: &[u8], name: &Path) -> Result<Decoded, AudioError> {
     let path = || name.to_path_buf();
     check_riff(bytes, name)?;
 
-    let reader = hound::WavReader::new(Cursor::new(bytes))
-        .map_err(|e| header_error(e, bytes, name))?;
+    let reader =
+        hound::WavReader::new(Cursor::new(bytes)).map_err(|e| header_error(e, bytes, name))?;
     let spec = reader.spec();
     let n_samples = reader.len() as usize; // all channels, from the header
     let pos = reader.into_inner().position() as usize;
@@ -159,11 +159,12 @@ pub fn decode_wav(bytes: &[u8], name: &Path) -> Result<Decoded, AudioError> {
         });
     }
     let data = &bytes[pos..pos + data_len];
-    let mono = decode_samples(data, encoding, usize::from(channels))
-        .map_err(|frame| AudioError::NonFinite {
+    let mono = decode_samples(data, encoding, usize::from(channels)).map_err(|frame| {
+        AudioError::NonFinite {
             path: path(),
             frame,
-        })?;
+        }
+    })?;
     let original_frames = mono.len();
     let samples = if rate == SAMPLE_RATE {
         mono

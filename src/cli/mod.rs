@@ -26,7 +26,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
     pub resume: Option<PathBuf>,
     /// Epochs.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 60)]
     pub epochs: usize,
     /// Batch size.
     #[arg(long, default_value_t = 64)]
@@ -184,7 +184,10 @@ pub fn task_spec(task: &str, words: &[String]) -> Result<TaskSpec> {
 }
 
 pub fn train(a: TrainArgs) -> Result<()> {
-    let mut bar = Bar { bar: None, quiet: a.quiet };
+    let mut bar = Bar {
+        bar: None,
+        quiet: a.quiet,
+    };
     let (cfg, out, resume) = match a.resume {
         Some(dir) => (TrainConfig::default(), dir, true),
         None => {
@@ -204,12 +207,17 @@ pub fn train(a: TrainArgs) -> Result<()> {
         }
     };
     eprintln!("run folder: {}", out.display());
-    let s = train::train(&cfg, &out, resume, &mut bar).with_context(|| format!("training into {}", out.display()))?;
+    let s = train::train(&cfg, &out, resume, &mut bar)
+        .with_context(|| format!("training into {}", out.display()))?;
     println!(
         "best validation accuracy {:.4} (epoch {}); test accuracy {:.4} on {} samples; {:.1} s",
         s.best_valid_acc, s.best_epoch, s.test.accuracy, s.test.samples, s.seconds
     );
-    println!("run folder: {}  (evaluate: randommix eval --run {})", out.display(), out.display());
+    println!(
+        "run folder: {}  (evaluate: randommix eval --run {})",
+        out.display(),
+        out.display()
+    );
     Ok(())
 }
 
@@ -235,7 +243,9 @@ pub fn features(a: FeaturesArgs) -> Result<()> {
         s.output.display(),
         s.shape,
         s.files.len(),
-        s.file_list.map(|p| format!("; file list {}", p.display())).unwrap_or_default()
+        s.file_list
+            .map(|p| format!("; file list {}", p.display()))
+            .unwrap_or_default()
     );
     Ok(())
 }
@@ -296,7 +306,7 @@ pub struct CompareArgs {
     #[arg(long, default_value_t = 3)]
     pub seeds: usize,
     /// Epochs per run.
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 20)]
     pub epochs: usize,
     /// Batch size.
     #[arg(long, default_value_t = 64)]
@@ -333,13 +343,18 @@ pub struct RobustnessArgs {
 }
 
 pub fn predict(a: PredictArgs) -> Result<()> {
-    let run = train::LoadedRun::open(&a.run, false).with_context(|| format!("loading {}", a.run.display()))?;
+    let run = train::LoadedRun::open(&a.run, false)
+        .with_context(|| format!("loading {}", a.run.display()))?;
     let preds = run.predict_files(&a.clips, a.top.max(1))?;
     if a.json {
         println!("{}", serde_json::to_string(&preds)?);
     } else {
         for p in preds {
-            let labels: Vec<String> = p.top.iter().map(|s| format!("{} {:.3}", s.label, s.probability)).collect();
+            let labels: Vec<String> = p
+                .top
+                .iter()
+                .map(|s| format!("{} {:.3}", s.label, s.probability))
+                .collect();
             println!("{}\t{}", p.file.display(), labels.join("  "));
         }
     }
@@ -347,7 +362,8 @@ pub fn predict(a: PredictArgs) -> Result<()> {
 }
 
 pub fn spot(a: SpotArgs) -> Result<()> {
-    let run = train::LoadedRun::open(&a.run, false).with_context(|| format!("loading {}", a.run.display()))?;
+    let run = train::LoadedRun::open(&a.run, false)
+        .with_context(|| format!("loading {}", a.run.display()))?;
     let cfg = train::SpotConfig {
         hop_s: a.hop,
         smooth: a.smooth,
@@ -379,20 +395,35 @@ pub fn split_modes(s: &str) -> Vec<String> {
         .into_iter()
         .map(|p| p.trim().to_string())
         .filter(|p| !p.is_empty())
-        .map(|p| if p == "randommix" { "mixup:1,cutmix:1,resizemix:1,fmix:1".to_string() } else { p })
+        .map(|p| {
+            if p == "randommix" {
+                "mixup:1,cutmix:1,resizemix:1,fmix:1".to_string()
+            } else {
+                p
+            }
+        })
         .collect()
 }
 
 pub fn compare(a: CompareArgs) -> Result<()> {
     let base = TrainConfig {
         data: a.data,
-        task: task_spec(&a.task, &DEFAULT_WORDS.iter().map(|s| s.to_string()).collect::<Vec<_>>())?,
+        task: task_spec(
+            &a.task,
+            &DEFAULT_WORDS
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>(),
+        )?,
         epochs: a.epochs,
         batch_size: a.batch,
         ..TrainConfig::default()
     };
     let modes = split_modes(&a.modes);
-    let mut bar = Bar { bar: None, quiet: false };
+    let mut bar = Bar {
+        bar: None,
+        quiet: false,
+    };
     let rows = train::experiments::compare(&base, &modes, a.seeds, &a.out, &mut bar)?;
     println!("| mix | seeds | test accuracy | best valid accuracy | epochs | s/run |");
     println!("|---|---|---|---|---|---|");
@@ -409,7 +440,10 @@ pub fn compare(a: CompareArgs) -> Result<()> {
             r.seconds_mean
         );
     }
-    println!("report: {}/summary.md, summary.csv, results.csv, accuracy.png", a.out.display());
+    println!(
+        "report: {}/summary.md, summary.csv, results.csv, accuracy.png",
+        a.out.display()
+    );
     Ok(())
 }
 
@@ -420,10 +454,16 @@ pub fn robustness(a: RobustnessArgs) -> Result<()> {
         fgsm_eps_db: a.eps,
         seed: a.seed,
     };
-    let mut bar = Bar { bar: None, quiet: true };
+    let mut bar = Bar {
+        bar: None,
+        quiet: true,
+    };
     train::experiments::robustness(&a.runs, a.data.as_deref(), &cfg, &a.out, &mut bar)?;
     let md = std::fs::read_to_string(a.out.join("robustness.md")).unwrap_or_default();
     println!("{md}");
-    println!("report: {}/robustness.md, robustness.csv, robustness_*.png", a.out.display());
+    println!(
+        "report: {}/robustness.md, robustness.csv, robustness_*.png",
+        a.out.display()
+    );
     Ok(())
 }

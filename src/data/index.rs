@@ -14,7 +14,9 @@ pub const VALIDATION_LIST: &str = "validation_list.txt";
 pub const TESTING_LIST: &str = "testing_list.txt";
 
 /// One of the three dataset splits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Split {
     /// Files in neither list.
@@ -43,7 +45,9 @@ impl std::str::FromStr for Split {
             "train" | "training" => Ok(Split::Train),
             "valid" | "validation" | "val" => Ok(Split::Valid),
             "test" | "testing" => Ok(Split::Test),
-            other => Err(format!("unknown split {other:?} (expected train, valid or test)")),
+            other => Err(format!(
+                "unknown split {other:?} (expected train, valid or test)"
+            )),
         }
     }
 }
@@ -131,18 +135,25 @@ pub fn check_list_entry(line: &str) -> Result<String, String> {
     }
     let p = Path::new(&entry);
     if p.is_absolute() || entry.starts_with('/') {
-        return Err(format!("{entry:?} is an absolute path; entries must be relative to the dataset root"));
+        return Err(format!(
+            "{entry:?} is an absolute path; entries must be relative to the dataset root"
+        ));
     }
     for c in p.components() {
         match c {
             Component::Normal(_) => {}
             Component::CurDir => {}
             _ => {
-                return Err(format!("{entry:?} leaves the dataset root (`..` or a prefix)"));
+                return Err(format!(
+                    "{entry:?} leaves the dataset root (`..` or a prefix)"
+                ));
             }
         }
     }
-    let parts: Vec<&str> = entry.split('/').filter(|s| !s.is_empty() && *s != ".").collect();
+    let parts: Vec<&str> = entry
+        .split('/')
+        .filter(|s| !s.is_empty() && *s != ".")
+        .collect();
     if parts.len() != 2 {
         return Err(format!("{entry:?} is not of the form word/file.wav"));
     }
@@ -178,13 +189,13 @@ fn speaker_of(file: &str) -> String {
 fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
     let rd = fs::read_dir(dir).map_err(|source| DataError::Io {
         path: dir.to_path_buf(),
-        source,
+        cause: source,
     })?;
     let mut v = Vec::new();
     for e in rd {
         let e = e.map_err(|source| DataError::Io {
             path: dir.to_path_buf(),
-            source,
+            cause: source,
         })?;
         v.push(e.path());
     }
@@ -219,15 +230,24 @@ impl DatasetIndex {
                 continue;
             }
             let Some(name) = p.file_name().and_then(|n| n.to_str()).map(str::to_string) else {
-                warnings.push(format!("{}: folder name is not UTF-8; skipped", p.display()));
+                warnings.push(format!(
+                    "{}: folder name is not UTF-8; skipped",
+                    p.display()
+                ));
                 continue;
             };
             if name == BACKGROUND_NOISE_DIR {
-                noise_files = read_dir_sorted(&p)?.into_iter().filter(|f| is_wav(f)).collect();
+                noise_files = read_dir_sorted(&p)?
+                    .into_iter()
+                    .filter(|f| is_wav(f))
+                    .collect();
                 continue;
             }
             if name.starts_with('_') || name.starts_with('.') {
-                warnings.push(format!("{}: folder ignored (not a word folder)", p.display()));
+                warnings.push(format!(
+                    "{}: folder ignored (not a word folder)",
+                    p.display()
+                ));
                 continue;
             }
             let mut n = 0usize;
@@ -243,7 +263,10 @@ impl DatasetIndex {
                 n += 1;
             }
             if n == 0 {
-                warnings.push(format!("{}: word folder holds no .wav files; ignored", p.display()));
+                warnings.push(format!(
+                    "{}: word folder holds no .wav files; ignored",
+                    p.display()
+                ));
                 continue;
             }
             words.push(name);
@@ -270,7 +293,7 @@ impl DatasetIndex {
             }
             let text = fs::read_to_string(p).map_err(|source| DataError::Io {
                 path: p.to_path_buf(),
-                source,
+                cause: source,
             })?;
             parse_list(&text, p).map(Some)
         };
@@ -298,7 +321,10 @@ impl DatasetIndex {
         let mut split_of: BTreeMap<String, Split> = BTreeMap::new();
         let existing: std::collections::HashSet<String> =
             files.iter().map(|(w, f)| format!("{w}/{f}")).collect();
-        for (list, path, split) in [(&val, &val_path, Split::Valid), (&test, &test_path, Split::Test)] {
+        for (list, path, split) in [
+            (&val, &val_path, Split::Valid),
+            (&test, &test_path, Split::Test),
+        ] {
             if let Some(list) = list {
                 let mut missing = Vec::new();
                 for e in list {
@@ -331,7 +357,9 @@ impl DatasetIndex {
             .map(|(word, file)| {
                 let rel_path = format!("{word}/{file}");
                 let split = match split_source {
-                    SplitSource::ListFiles => split_of.get(&rel_path).copied().unwrap_or(Split::Train),
+                    SplitSource::ListFiles => {
+                        split_of.get(&rel_path).copied().unwrap_or(Split::Train)
+                    }
                     SplitSource::HashRule => which_set(&file, 10.0, 10.0),
                 };
                 Entry {
@@ -376,26 +404,59 @@ mod tests {
             ("daa66d13_nohash_0.wav", 79.2702, Split::Train),
         ];
         for (name, pct, split) in cases {
-            assert!((hash_percentage(name) - pct).abs() < 1e-3, "{name}: {}", hash_percentage(name));
+            assert!(
+                (hash_percentage(name) - pct).abs() < 1e-3,
+                "{name}: {}",
+                hash_percentage(name)
+            );
             assert_eq!(which_set(name, 10.0, 10.0), split, "{name}");
-            assert_eq!(which_set(&format!("yes/{name}"), 10.0, 10.0), split, "{name}");
+            assert_eq!(
+                which_set(&format!("yes/{name}"), 10.0, 10.0),
+                split,
+                "{name}"
+            );
         }
     }
 
     #[test]
     fn list_entries_are_checked() {
-        assert_eq!(check_list_entry("yes/a_nohash_0.wav").unwrap(), "yes/a_nohash_0.wav");
-        assert_eq!(check_list_entry("./yes/a_nohash_0.wav\r").unwrap(), "yes/a_nohash_0.wav");
-        assert!(check_list_entry("/etc/passwd").unwrap_err().contains("absolute"));
-        assert!(check_list_entry("../yes/a.wav").unwrap_err().contains("leaves"));
-        assert!(check_list_entry("yes/../../a.wav").unwrap_err().contains("leaves"));
+        assert_eq!(
+            check_list_entry("yes/a_nohash_0.wav").unwrap(),
+            "yes/a_nohash_0.wav"
+        );
+        assert_eq!(
+            check_list_entry("./yes/a_nohash_0.wav\r").unwrap(),
+            "yes/a_nohash_0.wav"
+        );
+        assert!(
+            check_list_entry("/etc/passwd")
+                .unwrap_err()
+                .contains("absolute")
+        );
+        assert!(
+            check_list_entry("../yes/a.wav")
+                .unwrap_err()
+                .contains("leaves")
+        );
+        assert!(
+            check_list_entry("yes/../../a.wav")
+                .unwrap_err()
+                .contains("leaves")
+        );
         assert!(check_list_entry("a.wav").is_err());
     }
 
     #[test]
     fn parse_list_names_file_and_line() {
-        let e = parse_list("yes/a.wav\n\n../x/y.wav\n", Path::new("/d/testing_list.txt")).unwrap_err();
+        let e = parse_list(
+            "yes/a.wav\n\n../x/y.wav\n",
+            Path::new("/d/testing_list.txt"),
+        )
+        .unwrap_err();
         let s = e.to_string();
-        assert!(s.contains("testing_list.txt") && s.contains("line 3"), "{s}");
+        assert!(
+            s.contains("testing_list.txt") && s.contains("line 3"),
+            "{s}"
+        );
     }
 }

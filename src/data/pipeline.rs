@@ -52,7 +52,11 @@ impl AudioStore {
     /// Decodes every clip named by `items` (in parallel) and all noise files.
     ///
     /// Any file that fails to decode stops the load with an error naming it.
-    pub fn load(index: &DatasetIndex, items: &[&[Item]], clip_samples: usize) -> Result<AudioStore, DataError> {
+    pub fn load(
+        index: &DatasetIndex,
+        items: &[&[Item]],
+        clip_samples: usize,
+    ) -> Result<AudioStore, DataError> {
         let mut wanted = vec![false; index.entries.len()];
         for list in items {
             for it in list.iter() {
@@ -127,7 +131,13 @@ impl AudioStore {
 
     /// The audio of one item with training augmentation: time shift, background noise with
     /// probability `noise_prob`, silence as noise at U(0, `silence_volume`).
-    pub fn augmented<R: Rng + ?Sized>(&self, item: &Item, aug: &AugmentConfig, out: &mut [f32], rng: &mut R) {
+    pub fn augmented<R: Rng + ?Sized>(
+        &self,
+        item: &Item,
+        aug: &AugmentConfig,
+        out: &mut [f32],
+        rng: &mut R,
+    ) {
         out.fill(0.0);
         match item.source {
             Source::Silence => {
@@ -160,7 +170,13 @@ impl AudioStore {
 
     /// The audio of one item for evaluation: the clip as it is; silence as noise at
     /// U(0, `silence_volume`) drawn from `rng`.
-    pub fn clean<R: Rng + ?Sized>(&self, item: &Item, aug: &AugmentConfig, out: &mut [f32], rng: &mut R) {
+    pub fn clean<R: Rng + ?Sized>(
+        &self,
+        item: &Item,
+        aug: &AugmentConfig,
+        out: &mut [f32],
+        rng: &mut R,
+    ) {
         out.fill(0.0);
         match item.source {
             Source::Silence => {
@@ -272,7 +288,8 @@ pub fn clean_features(
         .par_iter()
         .enumerate()
         .map(|(k, it)| {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ k as u64);
+            let mut rng =
+                ChaCha8Rng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ k as u64);
             let mut buf = vec![0.0; store.clip_samples()];
             store.clean(it, aug, &mut buf, &mut rng);
             let mut f = frontend.compute(&buf);
@@ -313,7 +330,12 @@ pub fn train_batch<R: Rng + ?Sized>(
 }
 
 /// Stacks precomputed feature maps for the positions `idx` into a batch.
-pub fn gather_batch(features: &[Array2<f32>], items: &[Item], idx: &[usize], n_classes: usize) -> Batch {
+pub fn gather_batch(
+    features: &[Array2<f32>],
+    items: &[Item],
+    idx: &[usize],
+    n_classes: usize,
+) -> Batch {
     let views: Vec<ArrayView2<f32>> = idx.iter().map(|&i| features[i].view()).collect();
     let labels: Vec<usize> = idx.iter().map(|&i| items[i].label).collect();
     stack_batch(&views, &labels, n_classes)

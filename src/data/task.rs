@@ -122,7 +122,12 @@ impl Task {
     /// For the 12-class task, unknown words are drawn at random (with `seed`) up to
     /// `unknown_pct` % of the command-word clips of that split, and `silence_pct` % silence
     /// samples are added; the same seed gives the same selection.
-    pub fn items(&self, index: &DatasetIndex, split: Split, seed: u64) -> Result<Vec<Item>, DataError> {
+    pub fn items(
+        &self,
+        index: &DatasetIndex,
+        split: Split,
+        seed: u64,
+    ) -> Result<Vec<Item>, DataError> {
         let mut items = Vec::new();
         match &self.spec {
             TaskSpec::All => {
@@ -163,7 +168,8 @@ impl Task {
                 };
                 let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (0x5eed_0000 + salt));
                 unknown.shuffle(&mut rng);
-                let n_unknown = ((n_known as f64 * unknown_pct / 100.0).ceil() as usize).min(unknown.len());
+                let n_unknown =
+                    ((n_known as f64 * unknown_pct / 100.0).ceil() as usize).min(unknown.len());
                 let mut chosen: Vec<usize> = unknown[..n_unknown].to_vec();
                 chosen.sort_unstable();
                 items.extend(chosen.into_iter().map(|i| Item {
@@ -201,7 +207,11 @@ mod tests {
                     rel_path: format!("{w}/{s:08x}_nohash_0.wav"),
                     word: w.to_string(),
                     speaker: format!("{s:08x}"),
-                    split: if s % 10 == 0 { Split::Valid } else { Split::Train },
+                    split: if s % 10 == 0 {
+                        Split::Valid
+                    } else {
+                        Split::Train
+                    },
                 });
             }
         }

@@ -99,19 +99,28 @@ impl MelConfig {
             return bad("sample_rate", "must be positive".into());
         }
         if self.n_fft < 2 || self.n_fft > MAX_SIZE {
-            return bad("n_fft", format!("is {}, must be in 2..={MAX_SIZE}", self.n_fft));
+            return bad(
+                "n_fft",
+                format!("is {}, must be in 2..={MAX_SIZE}", self.n_fft),
+            );
         }
         if self.win_length == 0 || self.win_length > self.n_fft {
             return bad(
                 "win_length",
-                format!("is {}, must be in 1..=n_fft ({})", self.win_length, self.n_fft),
+                format!(
+                    "is {}, must be in 1..=n_fft ({})",
+                    self.win_length, self.n_fft
+                ),
             );
         }
         if self.hop_length == 0 {
             return bad("hop_length", "must be positive".into());
         }
         if self.n_mels == 0 || self.n_mels > MAX_SIZE {
-            return bad("n_mels", format!("is {}, must be in 1..={MAX_SIZE}", self.n_mels));
+            return bad(
+                "n_mels",
+                format!("is {}, must be in 1..={MAX_SIZE}", self.n_mels),
+            );
         }
         let nyquist = self.sample_rate as f32 / 2.0;
         if !(self.fmin.is_finite() && self.fmin >= 0.0) {
@@ -172,16 +181,76 @@ mod tests {
     #[test]
     fn errors_name_the_field() {
         let cases: Vec<(&str, MelConfig)> = vec![
-            ("win_length", MelConfig { win_length: 600, ..Default::default() }),
-            ("hop_length", MelConfig { hop_length: 0, ..Default::default() }),
-            ("fmax", MelConfig { fmax: 9000.0, ..Default::default() }),
-            ("fmin", MelConfig { fmin: f32::NAN, ..Default::default() }),
-            ("n_mels", MelConfig { n_mels: 0, ..Default::default() }),
-            ("amin", MelConfig { amin: 0.0, ..Default::default() }),
-            ("top_db", MelConfig { top_db: Some(-1.0), ..Default::default() }),
-            ("power", MelConfig { power: 0.0, ..Default::default() }),
-            ("n_fft", MelConfig { n_fft: 1, ..Default::default() }),
-            ("sample_rate", MelConfig { sample_rate: 0, ..Default::default() }),
+            (
+                "win_length",
+                MelConfig {
+                    win_length: 600,
+                    ..Default::default()
+                },
+            ),
+            (
+                "hop_length",
+                MelConfig {
+                    hop_length: 0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "fmax",
+                MelConfig {
+                    fmax: 9000.0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "fmin",
+                MelConfig {
+                    fmin: f32::NAN,
+                    ..Default::default()
+                },
+            ),
+            (
+                "n_mels",
+                MelConfig {
+                    n_mels: 0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "amin",
+                MelConfig {
+                    amin: 0.0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "top_db",
+                MelConfig {
+                    top_db: Some(-1.0),
+                    ..Default::default()
+                },
+            ),
+            (
+                "power",
+                MelConfig {
+                    power: 0.0,
+                    ..Default::default()
+                },
+            ),
+            (
+                "n_fft",
+                MelConfig {
+                    n_fft: 1,
+                    ..Default::default()
+                },
+            ),
+            (
+                "sample_rate",
+                MelConfig {
+                    sample_rate: 0,
+                    ..Default::default()
+                },
+            ),
         ];
         for (field, cfg) in cases {
             let e = cfg.validate().unwrap_err().to_string();
@@ -191,7 +260,11 @@ mod tests {
 
     #[test]
     fn serde_roundtrip_and_defaults() {
-        let c = MelConfig { mel_scale: MelScale::Htk, top_db: Some(80.0), ..Default::default() };
+        let c = MelConfig {
+            mel_scale: MelScale::Htk,
+            top_db: Some(80.0),
+            ..Default::default()
+        };
         let s = serde_json::to_string(&c).unwrap();
         assert!(s.contains("\"htk\""), "{s}");
         let back: MelConfig = serde_json::from_str(&s).unwrap();

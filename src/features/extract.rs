@@ -36,7 +36,7 @@ pub fn collect_wavs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, FeatureError> {
     for input in inputs {
         let meta = fs::metadata(input).map_err(|source| FeatureError::Io {
             path: input.clone(),
-            source,
+            cause: source,
         })?;
         if meta.is_dir() {
             let mut found = Vec::new();
@@ -53,7 +53,7 @@ pub fn collect_wavs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, FeatureError> {
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), FeatureError> {
     let io_err = |source| FeatureError::Io {
         path: dir.to_path_buf(),
-        source,
+        cause: source,
     };
     for entry in fs::read_dir(dir).map_err(io_err)? {
         let entry = entry.map_err(io_err)?;
@@ -108,10 +108,11 @@ pub fn extract_to_npy(
                 Ok::<(), FeatureError>(())
             },
         )?;
-    let feats = Array3::from_shape_vec((files.len(), m, f), data).map_err(|e| FeatureError::Shape {
-        expected: format!("[{}, {m}, {f}]", files.len()),
-        actual: e.to_string(),
-    })?;
+    let feats =
+        Array3::from_shape_vec((files.len(), m, f), data).map_err(|e| FeatureError::Shape {
+            expected: format!("[{}, {m}, {f}]", files.len()),
+            actual: e.to_string(),
+        })?;
 
     let to_io = |e: ndarray_npy::WriteNpyError| io::Error::other(e.to_string());
     let (shape, file_list) = if single {
@@ -147,7 +148,7 @@ pub fn read_npy_f32(path: &Path) -> Result<ArrayD<f32>, FeatureError> {
     };
     let io_err = |source| FeatureError::Io {
         path: path.to_path_buf(),
-        source,
+        cause: source,
     };
     let file = fs::File::open(path).map_err(io_err)?;
     let size = file.metadata().map_err(io_err)?.len();

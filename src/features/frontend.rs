@@ -1,13 +1,11 @@
 //! The log-mel front end: framing, window, real FFT, power, sparse mel bank, log.
 
-use std::sync::Arc;
-
 use ndarray::{Array2, Array3, ArrayViewMut2};
 use rayon::prelude::*;
 use realfft::num_complex::Complex;
-use realfft::{RealFftPlanner, RealToComplex};
 
-use super::filterbank::Filterbank;
+use super::filterbank::{BLOCK, Filterbank};
+use super::rfft::PowerFft;
 use super::{FeatureError, MelConfig};
 
 /// Periodic Hann window of length `n` (scipy `get_window("hann", n, fftbins=True)`),
@@ -34,7 +32,7 @@ pub fn hann_periodic(n: usize) -> Vec<f64> {
 #[derive(Clone)]
 pub struct MelFrontend {
     cfg: MelConfig,
-    fft: Arc<dyn RealToComplex<f32>>,
+    fft: PowerFft,
     /// The `win_length` non-zero window values.
     window: Vec<f32>,
     /// Where the window starts inside the `n_fft` frame.
@@ -58,13 +56,15 @@ pub struct Scratch {
     spectrum: Vec<Complex<f32>>,
     fft: Vec<Complex<f32>>,
     power: Vec<f32>,
+    /// Power spectra of up to `BLOCK` frames, bins × `BLOCK` interleaved.
+    block: Vec<f32>,
 }
 
 impl MelFrontend {
     /// Validates `cfg` and precomputes the FFT plan, window and filterbank.
     pub fn new(cfg: &MelConfig) -> Result<MelFrontend, FeatureError> {
         cfg.validate()?;
-        let fft = RealFftPlanner::<f32>::new().plan_fft_forward(cfg.n_fft);
+        let fft = PowerFft::new(cfg.n_fft);
         let window = hann_periodic(cfg.win_length)
             .into_iter()
             .map(|v| v as f32)
@@ -115,10 +115,11 @@ impl MelFrontend {
     fn fit_scratch(&self, s: &mut Scratch) {
         let n_bins = self.cfg.n_bins();
         s.frame.resize(self.cfg.n_fft, 0.0);
-        s.spectrum.resize(n_bins, Complex::default());
-        s.fft
-            .resize(self.fft.get_scratch_len(), Complex::default());
+        s.spectrum
+            .resize(self.fft.buf_len(self.cfg.n_fft), Complex::default());
+        s.fft.resize(self.fft.scratch_len(), Complex::default());
         s.power.resize(n_bins, 0.0);
+        s.block.resize(n_bins * BLOCK, 0.0);
     }
 
     /// The log-mel spectrogram `[n_mels, n_frames]` in dB: `10·log10(max(amin, mel))`,
@@ -144,7 +145,12 @@ impl MelFrontend {
     /// # Panics
     ///
     /// If `out.nrows() != n_mels`.
-    pub fn compute_into(&self, samples: &[f32], mut out: ArrayViewMut2<f32>, scratch: &mut Scratch) {
+    pub fn compute_into(
+        &self,
+        samples: &[f32],
+        mut out: ArrayViewMut2<f32>,
+        scratch: &mut Scratch,
+    ) {
         self.mel_into(samples, &mut out, scratch);
         self.log_in_place(&mut out);
     }
@@ -171,6 +177,34 @@ impl MelFrontend {
             "output rows must equal n_mels"
         );
         self.fit_scratch(s);
+        let n_frames = out.ncols();
+
+        for t0 in (0..n_frames).step_by(BLOCK) {
+            let nb = (n_frames - t0).min(BLOCK);
+            for j in 0..nb {
+                self.frame_power(samples, t0 + j, s);
+                for (row, &p) in s.block.as_chunks_mut::<BLOCK>().0.iter_mut().zip(&s.power) {
+                    row[j] = p;
+                }
+            }
+            // Lanes nb..BLOCK hold stale spectra; their outputs are dropped.
+            match out.as_slice_mut() {
+                Some(flat) => self.bank.apply_block(&s.block, |m, mel| {
+                    let at = m * n_frames + t0;
+                    flat[at..at + nb].copy_from_slice(&mel[..nb]);
+                }),
+                None => self.bank.apply_block(&s.block, |m, mel| {
+                    for (j, &v) in mel[..nb].iter().enumerate() {
+                        out[[m, t0 + j]] = v;
+                    }
+                }),
+            }
+        }
+    }
+
+    /// Power spectrum (`|X|^power`) of frame `t` into `s.power`.
+    #[inline]
+    fn frame_power(&self, samples: &[f32], t: usize, s: &mut Scratch) {
         let n_fft = self.cfg.n_fft;
         let hop = self.cfg.hop_length;
         let win = self.window.len();
@@ -178,16 +212,35 @@ impl MelFrontend {
         let half = if self.cfg.center { n_fft / 2 } else { 0 };
         let len = samples.len();
         let power_exp = self.cfg.power;
-        let n_frames = out.ncols();
-
-        for t in 0..n_frames {
-            // Sample index of window[0]: t·hop + off − half (may be negative).
-            let start = (t * hop + off) as isize - half as isize;
+        // Sample index of window[0]: t·hop + off − half (may be negative).
+        let start = (t * hop + off) as isize - half as isize;
+        let inside = start >= 0 && start as usize + win <= len;
+        if inside && self.fft.takes_packed() && off % 2 == 0 && win % 2 == 0 {
+            // Common case: window the samples straight into the packed complex buffer.
+            let src = &samples[start as usize..start as usize + win];
+            let (o2, w2) = (off / 2, win / 2);
+            s.spectrum[..o2].fill(Complex::default());
+            s.spectrum[o2 + w2..].fill(Complex::default());
+            for ((z, x), w) in s.spectrum[o2..o2 + w2]
+                .iter_mut()
+                .zip(src.chunks_exact(2))
+                .zip(self.window.chunks_exact(2))
+            {
+                *z = Complex::new(x[0] * w[0], x[1] * w[1]);
+            }
+            self.fft.power(
+                &mut s.frame,
+                true,
+                &mut s.spectrum,
+                &mut s.fft,
+                &mut s.power,
+            );
+        } else {
             let frame = &mut s.frame[..];
             frame[..off].fill(0.0);
             frame[off + win..].fill(0.0);
             let dst = &mut frame[off..off + win];
-            if start >= 0 && start as usize + win <= len {
+            if inside {
                 let src = &samples[start as usize..start as usize + win];
                 for ((d, &x), &w) in dst.iter_mut().zip(src).zip(&self.window) {
                     *d = x * w;
@@ -202,21 +255,14 @@ impl MelFrontend {
                     };
                 }
             }
-            // Lengths are fixed by fit_scratch, so this cannot fail.
-            let _ = self
-                .fft
-                .process_with_scratch(frame, &mut s.spectrum, &mut s.fft);
-            for (p, c) in s.power.iter_mut().zip(&s.spectrum) {
-                *p = c.re * c.re + c.im * c.im;
-            }
-            if power_exp == 1.0 {
-                s.power.iter_mut().for_each(|p| *p = p.sqrt());
-            } else if power_exp != 2.0 {
-                let e = power_exp / 2.0;
-                s.power.iter_mut().for_each(|p| *p = p.powf(e));
-            }
-            let mut col = out.column_mut(t);
-            self.bank.apply(&s.power, |m, v| col[m] = v);
+            self.fft
+                .power(frame, false, &mut s.spectrum, &mut s.fft, &mut s.power);
+        }
+        if power_exp == 1.0 {
+            s.power.iter_mut().for_each(|p| *p = p.sqrt());
+        } else if power_exp != 2.0 {
+            let e = power_exp / 2.0;
+            s.power.iter_mut().for_each(|p| *p = p.powf(e));
         }
     }
 

@@ -25,6 +25,7 @@ mod extract;
 mod filterbank;
 mod frontend;
 pub mod invert;
+mod rfft;
 
 use std::path::PathBuf;
 
@@ -63,13 +64,12 @@ pub enum FeatureError {
     #[error(transparent)]
     Write(#[from] crate::io::WriteError),
     /// A file or folder could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}: {cause}", path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,
         /// The underlying I/O error.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// No WAV file was found among the inputs.
     #[error("no .wav files found in {}", .paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "))]

@@ -22,7 +22,11 @@ pub struct CutMixConfig {
 
 impl Default for CutMixConfig {
     fn default() -> Self {
-        CutMixConfig { alpha: 1.0, region: Region::Full, per: Granularity::Batch }
+        CutMixConfig {
+            alpha: 1.0,
+            region: Region::Full,
+            per: Granularity::Batch,
+        }
     }
 }
 
@@ -66,7 +70,10 @@ impl CutMix {
     ///
     /// [`MixError::InvalidAlpha`] if `alpha` is not finite and positive.
     pub fn new(config: CutMixConfig) -> Result<Self, MixError> {
-        Ok(CutMix { config, beta: beta(Mode::CutMix, config.alpha)? })
+        Ok(CutMix {
+            config,
+            beta: beta(Mode::CutMix, config.alpha)?,
+        })
     }
 
     /// The settings this mixer was built from.
@@ -83,7 +90,10 @@ impl Draws for &CutMix {
         let (cut_h, cut_w) = match self.config.region {
             Region::Full => {
                 let r = cut.sqrt();
-                ((h as f64 * r).round() as usize, (w as f64 * r).round() as usize)
+                (
+                    (h as f64 * r).round() as usize,
+                    (w as f64 * r).round() as usize,
+                )
             }
             Region::TimeStrips => (h, (w as f64 * cut).round() as usize),
             Region::FreqBands => ((h as f64 * cut).round() as usize, w),
@@ -96,9 +106,17 @@ impl Draws for &CutMix {
             Region::FreqBands => (0, w),
             _ => clipped_span(rng.random_range(0..w), cut_w.min(w), w),
         };
-        let rect = Rect { top, left, height, width };
+        let rect = Rect {
+            top,
+            left,
+            height,
+            width,
+        };
         let n = d.plane_len();
-        Draw::Cut { rect, lambda: share(n - rect.area(), n) }
+        Draw::Cut {
+            rect,
+            lambda: share(n - rect.area(), n),
+        }
     }
 }
 

@@ -10,7 +10,9 @@ use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner};
 use rustfft::{Fft, FftPlanner};
 
-use super::{Dims, Draw, Draws, Granularity, MixError, Mixed, Mixer, Mode, Region, beta, draw_beta, run};
+use super::{
+    Dims, Draw, Draws, Granularity, MixError, Mixed, Mixer, Mode, Region, beta, draw_beta, run,
+};
 
 /// Settings for [`FMix`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -30,7 +32,12 @@ pub struct FMixConfig {
 
 impl Default for FMixConfig {
     fn default() -> Self {
-        FMixConfig { alpha: 1.0, decay: 3.0, region: Region::Full, per: Granularity::Batch }
+        FMixConfig {
+            alpha: 1.0,
+            decay: 3.0,
+            region: Region::Full,
+            per: Granularity::Batch,
+        }
     }
 }
 
@@ -104,9 +111,15 @@ impl FMix {
     pub fn new(config: FMixConfig) -> Result<Self, MixError> {
         let beta = beta(Mode::FMix, config.alpha)?;
         if !(config.decay.is_finite() && config.decay >= 0.0) {
-            return Err(MixError::InvalidDecay { decay: config.decay });
+            return Err(MixError::InvalidDecay {
+                decay: config.decay,
+            });
         }
-        let fmix = FMix { config, beta, plans: Mutex::new(Vec::new()) };
+        let fmix = FMix {
+            config,
+            beta,
+            plans: Mutex::new(Vec::new()),
+        };
         fmix.prepare(40, 101);
         Ok(fmix)
     }
@@ -140,7 +153,11 @@ impl FMix {
 
 impl Clone for FMix {
     fn clone(&self) -> Self {
-        let fmix = FMix { config: self.config, beta: self.beta, plans: Mutex::new(Vec::new()) };
+        let fmix = FMix {
+            config: self.config,
+            beta: self.beta,
+            plans: Mutex::new(Vec::new()),
+        };
         fmix.prepare(40, 101);
         fmix
     }
@@ -148,7 +165,9 @@ impl Clone for FMix {
 
 impl fmt::Debug for FMix {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("FMix").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("FMix")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -171,7 +190,15 @@ impl Mixer for FMix {
         rng: &mut R,
         out: &mut Mixed,
     ) -> Result<(), MixError> {
-        run(x, y, Some(partners), rng, out, self.config.per, &mut self.drawer())
+        run(
+            x,
+            y,
+            Some(partners),
+            rng,
+            out,
+            self.config.per,
+            &mut self.drawer(),
+        )
     }
 }
 
@@ -198,7 +225,12 @@ impl FMixDrawer<'_> {
                 if plans.len() >= MAX_PLANS {
                     plans.remove(0);
                 }
-                plans.push(Plan::new(h, w, self.fmix.config.region, self.fmix.config.decay));
+                plans.push(Plan::new(
+                    h,
+                    w,
+                    self.fmix.config.region,
+                    self.fmix.config.decay,
+                ));
                 plans.len() - 1
             }
         };
@@ -210,7 +242,15 @@ impl Draws for FMixDrawer<'_> {
     fn draw<R: Rng + ?Sized>(&mut self, rng: &mut R, d: Dims) -> Draw {
         let lambda = draw_beta(&self.fmix.beta, rng);
         let (mask, lambda) = self.plan(d.h, d.w).mask(rng, lambda);
-        Draw::Mask { mask: Arc::new(mask), lambda }
+        let bits = mask
+            .iter()
+            .map(|&keep| if keep { u32::MAX } else { 0 })
+            .collect();
+        Draw::Mask {
+            mask: Arc::new(mask),
+            bits,
+            lambda,
+        }
     }
 }
 
@@ -227,23 +267,46 @@ struct Plan {
     n_cplx: usize,
     /// Inverse complex FFT over the rows (length `H`), 2-D masks only.
     col_fft: Option<Arc<dyn Fft<f64>>>,
-    c2r: Arc<dyn ComplexToReal<f64>>,
+    /// Inverse transform of each row's half spectrum.
+    rows_fft: RowTransform,
     /// `1/max(f, floor)^δ`, column-major: `[n_cplx][rows]`.
     scale: Vec<f64>,
     /// The spectrum, column-major like `scale`.
     spec: Vec<Complex<f64>>,
-    /// One row of the half spectrum.
-    row: Vec<Complex<f64>>,
     /// The grey signal, `rows × n_real` row-major.
     grey: Vec<f64>,
     col_scratch: Vec<Complex<f64>>,
-    c2r_scratch: Vec<Complex<f64>>,
-    order: Vec<u32>,
+    /// The selected cells of `grey`, and scratch for selecting them.
+    keep: Vec<bool>,
+    sorted: Vec<f64>,
+}
+
+/// The real inverse FFT of every row of the half spectrum.
+enum RowTransform {
+    /// One row: realfft's complex-to-real transform.
+    Real {
+        c2r: Arc<dyn ComplexToReal<f64>>,
+        row: Vec<Complex<f64>>,
+        scratch: Vec<Complex<f64>>,
+    },
+    /// Several rows, two at a time: the Hermitian completions `A` and `B` of two rows are
+    /// packed as `A + iB`, so one complex inverse FFT gives row `a` as the real part and row
+    /// `b` as the imaginary part (half the work of one real transform per row for odd
+    /// lengths such as 101, where realfft needs a full-length complex FFT per row).
+    Paired {
+        fft: Arc<dyn Fft<f64>>,
+        buf: Vec<Complex<f64>>,
+        scratch: Vec<Complex<f64>>,
+    },
 }
 
 /// `numpy.fft.fftfreq(n)[k]`.
 fn fftfreq(k: usize, n: usize) -> f64 {
-    if k < n.div_ceil(2) { k as f64 / n as f64 } else { (k as f64 - n as f64) / n as f64 }
+    if k < n.div_ceil(2) {
+        k as f64 / n as f64
+    } else {
+        (k as f64 - n as f64) / n as f64
+    }
 }
 
 impl Plan {
@@ -254,8 +317,23 @@ impl Plan {
             Region::FreqBands => (h, 1),
         };
         let n_cplx = n_real / 2 + 1;
-        let c2r = RealFftPlanner::<f64>::new().plan_fft_inverse(n_real);
-        let col_fft = (rows > 1).then(|| FftPlanner::<f64>::new().plan_fft_inverse(rows));
+        let mut planner = FftPlanner::<f64>::new();
+        let col_fft = (rows > 1).then(|| planner.plan_fft_inverse(rows));
+        let rows_fft = if rows > 1 {
+            let fft = planner.plan_fft_inverse(n_real);
+            RowTransform::Paired {
+                buf: vec![Complex::default(); rows.div_ceil(2) * n_real],
+                scratch: vec![Complex::default(); fft.get_inplace_scratch_len()],
+                fft,
+            }
+        } else {
+            let c2r = RealFftPlanner::<f64>::new().plan_fft_inverse(n_real);
+            RowTransform::Real {
+                row: vec![Complex::default(); n_cplx],
+                scratch: vec![Complex::default(); c2r.get_scratch_len()],
+                c2r,
+            }
+        };
         let floor = 1.0 / rows.max(n_real) as f64;
         let mut scale = Vec::with_capacity(n_cplx * rows);
         for kx in 0..n_cplx {
@@ -268,7 +346,6 @@ impl Plan {
         }
         let col_scratch =
             vec![Complex::default(); col_fft.as_ref().map_or(0, |f| f.get_inplace_scratch_len())];
-        let c2r_scratch = vec![Complex::default(); c2r.get_scratch_len()];
         let len = rows * n_real;
         Plan {
             h,
@@ -278,14 +355,13 @@ impl Plan {
             rows,
             n_cplx,
             col_fft,
-            c2r,
+            rows_fft,
             spec: vec![Complex::default(); scale.len()],
             scale,
-            row: vec![Complex::default(); n_cplx],
             grey: vec![0.0; len],
             col_scratch,
-            c2r_scratch,
-            order: Vec::with_capacity(len),
+            keep: Vec::with_capacity(len),
+            sorted: Vec::with_capacity(len),
         }
     }
 
@@ -299,18 +375,56 @@ impl Plan {
         if let Some(f) = &self.col_fft {
             f.process_with_scratch(&mut self.spec, &mut self.col_scratch);
         }
-        let even = self.n_real % 2 == 0;
-        for (r, out) in self.grey.chunks_exact_mut(self.n_real).enumerate() {
-            for (k, v) in self.row.iter_mut().enumerate() {
-                *v = self.spec[k * self.rows + r];
+        // Bin `k` of row `r`; the DC bin and (for even lengths) the Nyquist bin are real for a
+        // real signal, and numpy's irfft ignores their imaginary parts: so do we.
+        let (n, rows, n_cplx) = (self.n_real, self.rows, self.n_cplx);
+        let spec = &self.spec;
+        let bin = |k: usize, r: usize| {
+            let v = spec[k * rows + r];
+            if k == 0 || 2 * k == n {
+                Complex::new(v.re, 0.0)
+            } else {
+                v
             }
-            // These bins are real for a real signal; numpy's irfft ignores their imaginary part.
-            self.row[0].im = 0.0;
-            if even {
-                self.row[self.n_cplx - 1].im = 0.0;
+        };
+        match &mut self.rows_fft {
+            RowTransform::Real { c2r, row, scratch } => {
+                for (k, v) in row.iter_mut().enumerate() {
+                    *v = bin(k, 0);
+                }
+                // Lengths match the plan and the real bins are real, so this cannot fail.
+                let _ = c2r.process_with_scratch(row, &mut self.grey, scratch);
             }
-            // Lengths match the plan and the bins above are real, so this cannot fail.
-            let _ = self.c2r.process_with_scratch(&mut self.row, out, &mut self.c2r_scratch);
+            RowTransform::Paired { fft, buf, scratch } => {
+                let i = Complex::new(0.0, 1.0);
+                for (pair, full) in buf.chunks_exact_mut(n).enumerate() {
+                    let (ra, rb) = (2 * pair, 2 * pair + 1);
+                    for k in 0..n_cplx {
+                        let a = bin(k, ra);
+                        let b = if rb < rows {
+                            bin(k, rb)
+                        } else {
+                            Complex::default()
+                        };
+                        full[k] = a + i * b;
+                        if k > 0 && 2 * k != n {
+                            full[n - k] = a.conj() + i * b.conj();
+                        }
+                    }
+                }
+                fft.process_with_scratch(buf, scratch);
+                for (pair, full) in buf.chunks_exact(n).enumerate() {
+                    let (ra, rb) = (2 * pair, 2 * pair + 1);
+                    for (g, z) in self.grey[ra * n..(ra + 1) * n].iter_mut().zip(full) {
+                        *g = z.re;
+                    }
+                    if rb < rows {
+                        for (g, z) in self.grey[rb * n..(rb + 1) * n].iter_mut().zip(full) {
+                            *g = z.im;
+                        }
+                    }
+                }
+            }
         }
     }
 
@@ -319,27 +433,22 @@ impl Plan {
         self.grey(rng);
         let len = self.grey.len();
         let k = ((lambda * len as f64).round() as usize).min(len);
-        top_k(&mut self.order, &self.grey, k);
+        top_k(&mut self.keep, &mut self.sorted, &self.grey, k);
         let (h, w) = (self.h, self.w);
         let mut mask = Array2::from_elem((h, w), false);
-        let m = mask.as_slice_mut().expect("fresh arrays are in standard layout");
-        let top = &self.order[..k];
+        let m = mask
+            .as_slice_mut()
+            .expect("fresh arrays are in standard layout");
         match self.region {
-            Region::Full => {
-                for &i in top {
-                    m[i as usize] = true;
-                }
-            }
+            Region::Full => m.copy_from_slice(&self.keep),
             Region::TimeStrips => {
                 for row in m.chunks_exact_mut(w) {
-                    for &c in top {
-                        row[c as usize] = true;
-                    }
+                    row.copy_from_slice(&self.keep);
                 }
             }
             Region::FreqBands => {
-                for &r in top {
-                    m[r as usize * w..(r as usize + 1) * w].fill(true);
+                for (row, &keep) in m.chunks_exact_mut(w).zip(&self.keep) {
+                    row.fill(keep);
                 }
             }
         }
@@ -347,15 +456,27 @@ impl Plan {
     }
 }
 
-/// Moves the indices of the `k` largest values (ties: lower index first) to `order[..k]`.
-fn top_k(order: &mut Vec<u32>, values: &[f64], k: usize) {
-    order.clear();
-    order.extend(0..values.len() as u32);
-    if k > 0 && k < values.len() {
-        order.select_nth_unstable_by(k - 1, |&a, &b| {
-            values[b as usize].total_cmp(&values[a as usize]).then(a.cmp(&b))
-        });
+/// Sets `keep[i]` for the `k` largest `values` (ties: lower index first), using `sorted` as
+/// scratch.
+fn top_k(keep: &mut Vec<bool>, sorted: &mut Vec<f64>, values: &[f64], k: usize) {
+    keep.clear();
+    if k == 0 || k >= values.len() {
+        keep.resize(values.len(), k > 0);
+        return;
     }
+    sorted.clear();
+    sorted.extend_from_slice(values);
+    let (_, &mut kth, _) = sorted.select_nth_unstable_by(k - 1, |a, b| b.total_cmp(a));
+    let above = values.iter().filter(|v| v.total_cmp(&kth).is_gt()).count();
+    let mut ties = k - above;
+    keep.extend(values.iter().map(|v| match v.total_cmp(&kth) {
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Equal if ties > 0 => {
+            ties -= 1;
+            true
+        }
+        _ => false,
+    }));
 }
 
 #[cfg(test)]
@@ -384,10 +505,10 @@ pub(super) mod tests_support {
 
     /// The sorted indices of the `k` largest values.
     pub fn top_k(values: &[f64], k: usize) -> Vec<u32> {
-        let mut order = Vec::new();
-        super::top_k(&mut order, values, k);
-        let mut top = order[..k].to_vec();
-        top.sort_unstable();
-        top
+        let mut keep = Vec::new();
+        super::top_k(&mut keep, &mut Vec::new(), values, k);
+        (0..values.len() as u32)
+            .filter(|&i| keep[i as usize])
+            .collect()
     }
 }

@@ -17,7 +17,10 @@ pub struct MixupConfig {
 
 impl Default for MixupConfig {
     fn default() -> Self {
-        MixupConfig { alpha: 1.0, per: Granularity::Batch }
+        MixupConfig {
+            alpha: 1.0,
+            per: Granularity::Batch,
+        }
     }
 }
 
@@ -56,7 +59,10 @@ impl Mixup {
     ///
     /// [`MixError::InvalidAlpha`] if `alpha` is not finite and positive.
     pub fn new(config: MixupConfig) -> Result<Self, MixError> {
-        Ok(Mixup { config, beta: beta(Mode::Mixup, config.alpha)? })
+        Ok(Mixup {
+            config,
+            beta: beta(Mode::Mixup, config.alpha)?,
+        })
     }
 
     /// The settings this mixer was built from.
@@ -67,7 +73,9 @@ impl Mixup {
 
 impl Draws for &Mixup {
     fn draw<R: Rng + ?Sized>(&mut self, rng: &mut R, _d: Dims) -> Draw {
-        Draw::Blend { lambda: draw_beta(&self.beta, rng) as f32 }
+        Draw::Blend {
+            lambda: draw_beta(&self.beta, rng) as f32,
+        }
     }
 }
 

@@ -81,8 +81,9 @@ pub trait Mixer {
     /// Mixes a batch into `out`, reusing its buffers when their shapes already match.
     ///
     /// `out` may be [`Mixed::default()`]; it is resized as needed, so a caller that keeps one
-    /// `Mixed` across batches of a fixed shape allocates nothing after the first call
-    /// (except FMix masks, which are stored in the records).
+    /// `Mixed` across batches of a fixed shape reuses its input, target and record storage and
+    /// allocates only small per-batch buffers (the permutation, ResizeMix's interpolation
+    /// taps, FMix's masks, which the records keep).
     ///
     /// # Shapes
     ///
@@ -503,7 +504,10 @@ pub enum MixError {
 
 impl MixError {
     fn parse(token: &str, reason: impl Into<String>) -> Self {
-        MixError::Parse { token: token.trim().to_string(), reason: reason.into() }
+        MixError::Parse {
+            token: token.trim().to_string(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -534,7 +538,10 @@ fn check(x: &ArrayView4<'_, f32>, y: &ArrayView2<'_, f32>) -> Result<Dims, MixEr
     let (b, c, h, w) = x.dim();
     let (by, k) = y.dim();
     if b != by {
-        return Err(MixError::BatchMismatch { expected: b, actual: by });
+        return Err(MixError::BatchMismatch {
+            expected: b,
+            actual: by,
+        });
     }
     if b == 0 {
         return Err(MixError::EmptyBatch);
@@ -551,10 +558,17 @@ fn check(x: &ArrayView4<'_, f32>, y: &ArrayView2<'_, f32>) -> Result<Dims, MixEr
 /// Checks caller-chosen partners against the batch size `b`.
 fn check_partners(partners: &[usize], b: usize) -> Result<(), MixError> {
     if partners.len() != b {
-        return Err(MixError::PartnerCount { expected: b, actual: partners.len() });
+        return Err(MixError::PartnerCount {
+            expected: b,
+            actual: partners.len(),
+        });
     }
     match partners.iter().enumerate().find(|&(_, &p)| p >= b) {
-        Some((index, &partner)) => Err(MixError::PartnerOutOfRange { index, partner, batch: b }),
+        Some((index, &partner)) => Err(MixError::PartnerOutOfRange {
+            index,
+            partner,
+            batch: b,
+        }),
         None => Ok(()),
     }
 }
@@ -563,7 +577,11 @@ fn check_partners(partners: &[usize], b: usize) -> Result<(), MixError> {
 fn draw_beta<R: Rng + ?Sized>(beta: &rand_distr::Beta<f64>, rng: &mut R) -> f64 {
     use rand_distr::Distribution;
     let l = beta.sample(rng);
-    if l.is_finite() { l.clamp(0.0, 1.0) } else { 0.5 }
+    if l.is_finite() {
+        l.clamp(0.0, 1.0)
+    } else {
+        0.5
+    }
 }
 
 /// Validates a Beta parameter and builds `Beta(α, α)`.
@@ -591,7 +609,11 @@ fn taps(input: usize, output: usize) -> Vec<Tap> {
             let src = ((j as f64 + 0.5) * scale - 0.5).max(0.0);
             let i0 = (src.floor() as usize).min(input - 1);
             let i1 = (i0 + 1).min(input - 1);
-            Tap { i0, i1, t: (src - i0 as f64) as f32 }
+            Tap {
+                i0,
+                i1,
+                t: (src - i0 as f64) as f32,
+            }
         })
         .collect()
 }
@@ -606,9 +628,19 @@ enum Draw {
     /// CutMix: the box is copied from the partner.
     Cut { rect: Rect, lambda: f32 },
     /// ResizeMix: the partner is shrunk into the box.
-    Paste { rect: Rect, rows: Vec<Tap>, cols: Vec<Tap>, lambda: f32 },
-    /// FMix: `true` cells from the original.
-    Mask { mask: Arc<Array2<bool>>, lambda: f32 },
+    Paste {
+        rect: Rect,
+        rows: Vec<Tap>,
+        cols: Vec<Tap>,
+        lambda: f32,
+    },
+    /// FMix: `true` cells from the original; `bits` is the same mask as `u32::MAX` (original)
+    /// or 0 (partner) per cell, for a branch-free select.
+    Mask {
+        mask: Arc<Array2<bool>>,
+        bits: Vec<u32>,
+        lambda: f32,
+    },
 }
 
 impl Draw {
@@ -643,58 +675,107 @@ impl Draw {
     }
 
     /// Writes the mixed sample `dst` from the original `xi` and partner `xp`, all `[C, H, W]`
-    /// contiguous slices.
-    fn apply(&self, xi: &[f32], xp: &[f32], dst: &mut [f32], d: Dims) {
-        let w = d.w;
-        let plane = d.plane_len();
+    /// contiguous slices. `scratch` is reused between calls.
+    fn apply(&self, xi: &[f32], xp: &[f32], dst: &mut [f32], d: Dims, scratch: &mut Vec<f32>) {
         match self {
-            Draw::Keep => dst.copy_from_slice(xi),
             Draw::Blend { lambda } => {
                 let (l, m) = (*lambda, 1.0 - *lambda);
                 for ((o, &a), &b) in dst.iter_mut().zip(xi).zip(xp) {
                     *o = l * a + m * b;
                 }
             }
-            Draw::Cut { rect, .. } => {
+            Draw::Mask { bits, .. } => {
+                let plane = d.plane_len();
+                for ((o, a), b) in dst
+                    .chunks_exact_mut(plane)
+                    .zip(xi.chunks_exact(plane))
+                    .zip(xp.chunks_exact(plane))
+                {
+                    for (((o, &a), &b), &m) in o.iter_mut().zip(a).zip(b).zip(bits) {
+                        *o = select(a, b, m);
+                    }
+                }
+            }
+            _ => {
                 dst.copy_from_slice(xi);
+                self.patch(xp, dst, d, scratch);
+            }
+        }
+    }
+
+    /// [`Draw::apply`] appending the mixed sample to `out` (no zero-filled buffer first).
+    fn extend(&self, xi: &[f32], xp: &[f32], out: &mut Vec<f32>, d: Dims, scratch: &mut Vec<f32>) {
+        match self {
+            Draw::Blend { lambda } => {
+                let (l, m) = (*lambda, 1.0 - *lambda);
+                out.extend(xi.iter().zip(xp).map(|(&a, &b)| l * a + m * b));
+            }
+            Draw::Mask { bits, .. } => {
+                let plane = d.plane_len();
+                for (a, b) in xi.chunks_exact(plane).zip(xp.chunks_exact(plane)) {
+                    out.extend(
+                        a.iter()
+                            .zip(b)
+                            .zip(bits)
+                            .map(|((&a, &b), &m)| select(a, b, m)),
+                    );
+                }
+            }
+            _ => {
+                let start = out.len();
+                out.extend_from_slice(xi);
+                self.patch(xp, &mut out[start..], d, scratch);
+            }
+        }
+    }
+
+    /// Brings the partner `xp` into `dst`, which holds the original sample (box modes).
+    fn patch(&self, xp: &[f32], dst: &mut [f32], d: Dims, scratch: &mut Vec<f32>) {
+        let w = d.w;
+        let plane = d.plane_len();
+        match self {
+            // Blend and Mask write whole samples in `apply` and `extend`.
+            Draw::Keep | Draw::Blend { .. } | Draw::Mask { .. } => {}
+            Draw::Cut { rect, .. } => {
                 if rect.area() == 0 {
                     return;
                 }
+                let rows = rect.top * w..(rect.top + rect.height) * w;
                 let cols = rect.left..rect.left + rect.width;
-                for ((o, _), p) in
-                    dst.chunks_exact_mut(plane).zip(xi.chunks_exact(plane)).zip(xp.chunks_exact(plane))
-                {
-                    let rows = rect.top * w..(rect.top + rect.height) * w;
-                    for (orow, prow) in o[rows.clone()].chunks_exact_mut(w).zip(p[rows].chunks_exact(w)) {
+                for (o, p) in dst.chunks_exact_mut(plane).zip(xp.chunks_exact(plane)) {
+                    for (orow, prow) in o[rows.clone()]
+                        .chunks_exact_mut(w)
+                        .zip(p[rows.clone()].chunks_exact(w))
+                    {
                         orow[cols.clone()].copy_from_slice(&prow[cols.clone()]);
                     }
                 }
             }
-            Draw::Paste { rect, rows, cols, .. } => {
-                dst.copy_from_slice(xi);
+            Draw::Paste {
+                rect, rows, cols, ..
+            } => {
+                // Separable bilinear: every partner row resized to the box width, then each
+                // box row interpolated between two of those rows.
+                let bw = rect.width;
+                scratch.clear();
+                scratch.resize(d.h * bw, 0.0);
+                let box_rows = rect.top * w..(rect.top + rect.height) * w;
                 for (o, p) in dst.chunks_exact_mut(plane).zip(xp.chunks_exact(plane)) {
-                    let box_rows = rect.top * w..(rect.top + rect.height) * w;
-                    for (orow, ty) in o[box_rows].chunks_exact_mut(w).zip(rows) {
-                        let r0 = &p[ty.i0 * w..ty.i0 * w + w];
-                        let r1 = &p[ty.i1 * w..ty.i1 * w + w];
-                        let t = ty.t;
-                        for (v, tx) in orow[rect.left..rect.left + rect.width].iter_mut().zip(cols) {
-                            let (a0, b0) = (r0[tx.i0], r0[tx.i1]);
-                            let (a1, b1) = (r1[tx.i0], r1[tx.i1]);
-                            let top = a0 + (b0 - a0) * tx.t;
-                            let bot = a1 + (b1 - a1) * tx.t;
-                            *v = top + (bot - top) * t;
+                    for (srow, prow) in scratch.chunks_exact_mut(bw).zip(p.chunks_exact(w)) {
+                        for (v, tx) in srow.iter_mut().zip(cols) {
+                            let (a, b) = (prow[tx.i0], prow[tx.i1]);
+                            *v = a + (b - a) * tx.t;
                         }
                     }
-                }
-            }
-            Draw::Mask { mask, .. } => {
-                let m = standard_slice2(mask);
-                for ((o, a), b) in
-                    dst.chunks_exact_mut(plane).zip(xi.chunks_exact(plane)).zip(xp.chunks_exact(plane))
-                {
-                    for (((o, &a), &b), &keep) in o.iter_mut().zip(a).zip(b).zip(m) {
-                        *o = if keep { a } else { b };
+                    for (orow, ty) in o[box_rows.clone()].chunks_exact_mut(w).zip(rows) {
+                        let r0 = &scratch[ty.i0 * bw..(ty.i0 + 1) * bw];
+                        let r1 = &scratch[ty.i1 * bw..(ty.i1 + 1) * bw];
+                        let t = ty.t;
+                        for ((v, &a), &b) in
+                            orow[rect.left..rect.left + bw].iter_mut().zip(r0).zip(r1)
+                        {
+                            *v = a + (b - a) * t;
+                        }
                     }
                 }
             }
@@ -702,9 +783,10 @@ impl Draw {
     }
 }
 
-/// The data of an array that this module allocated in standard layout.
-fn standard_slice2(a: &Array2<bool>) -> &[bool] {
-    a.as_slice().expect("masks are allocated in standard layout")
+/// `a` where `mask` is all ones, `b` where it is zero: an exact, branch-free select.
+#[inline(always)]
+fn select(a: f32, b: f32, mask: u32) -> f32 {
+    f32::from_bits((a.to_bits() & mask) | (b.to_bits() & !mask))
 }
 
 /// Something that draws the mixing operation for one sample (or one batch).
@@ -720,21 +802,73 @@ fn contiguous<'a>(x: &'a ArrayView4<'a, f32>) -> Cow<'a, [f32]> {
     }
 }
 
-/// Makes `out` the right shape (reusing its storage when possible) and returns its parts.
-fn prepare_out(out: &mut Mixed, d: Dims) -> (&mut [f32], &mut [f32], &mut Vec<MixRecord>) {
-    let xdim = (d.b, d.c, d.h, d.w);
-    let Mixed { x, y, records } = out;
-    if x.dim() != xdim || !x.is_standard_layout() {
-        *x = Array4::zeros(xdim);
+/// Where the mixed inputs go.
+enum XOut<'a> {
+    /// The caller's buffer, already of the right shape.
+    Reuse(&'a mut [f32]),
+    /// A new buffer filled sample by sample (never zero-filled first), then moved into `target`.
+    Fresh {
+        buf: Vec<f32>,
+        target: &'a mut Array4<f32>,
+        dim: (usize, usize, usize, usize),
+    },
+}
+
+impl XOut<'_> {
+    /// Writes sample `i` (`n` values): a copy of `xi` when `partner` is `None`, else `draw`
+    /// applied to `xi` and the partner.
+    fn write(
+        &mut self,
+        i: usize,
+        xi: &[f32],
+        partner: Option<(&Draw, &[f32])>,
+        d: Dims,
+        scratch: &mut Vec<f32>,
+    ) {
+        let n = xi.len();
+        match (self, partner) {
+            (XOut::Reuse(ox), None) => ox[i * n..(i + 1) * n].copy_from_slice(xi),
+            (XOut::Reuse(ox), Some((draw, xp))) => {
+                draw.apply(xi, xp, &mut ox[i * n..(i + 1) * n], d, scratch)
+            }
+            (XOut::Fresh { buf, .. }, None) => buf.extend_from_slice(xi),
+            (XOut::Fresh { buf, .. }, Some((draw, xp))) => draw.extend(xi, xp, buf, d, scratch),
+        }
     }
+
+    /// Moves a fresh buffer into the output array.
+    fn finish(self) {
+        if let XOut::Fresh { buf, target, dim } = self {
+            *target = Array4::from_shape_vec(dim, buf).expect("one [C, H, W] sample per index");
+        }
+    }
+}
+
+/// Makes `out` the right shape (reusing its storage when possible) and returns its parts.
+fn prepare_out(out: &mut Mixed, d: Dims) -> (XOut<'_>, &mut [f32], &mut Vec<MixRecord>) {
+    let dim = (d.b, d.c, d.h, d.w);
+    let Mixed { x, y, records } = out;
+    let xo = if x.dim() == dim && x.is_standard_layout() {
+        XOut::Reuse(
+            x.as_slice_mut()
+                .expect("standard-layout arrays are contiguous"),
+        )
+    } else {
+        XOut::Fresh {
+            buf: Vec::with_capacity(d.b * d.sample_len()),
+            target: x,
+            dim,
+        }
+    };
     if y.dim() != (d.b, d.k) || !y.is_standard_layout() {
         *y = Array2::zeros((d.b, d.k));
     }
     records.clear();
     records.reserve(d.b);
     (
-        x.as_slice_mut().expect("standard-layout arrays are contiguous"),
-        y.as_slice_mut().expect("standard-layout arrays are contiguous"),
+        xo,
+        y.as_slice_mut()
+            .expect("standard-layout arrays are contiguous"),
         records,
     )
 }
@@ -774,7 +908,8 @@ where
     let y = y.as_standard_layout();
     let ys = y.as_slice().expect("standard-layout arrays are contiguous");
     let n = d.sample_len();
-    let (ox, oy, records) = prepare_out(out, d);
+    let (mut xo, oy, records) = prepare_out(out, d);
+    let mut scratch = Vec::new();
     for (i, &p) in perm.iter().enumerate() {
         let own;
         let draw = match &batch_draw {
@@ -787,15 +922,15 @@ where
         let keep = matches!(draw, Draw::Keep);
         let partner = if keep { i } else { p };
         let xi = &xs[i * n..(i + 1) * n];
-        let dst = &mut ox[i * n..(i + 1) * n];
         let lambda = draw.lambda();
         let yi = &ys[i * d.k..(i + 1) * d.k];
         let ty = &mut oy[i * d.k..(i + 1) * d.k];
         if partner == i {
-            dst.copy_from_slice(xi);
+            xo.write(i, xi, None, d, &mut scratch);
             ty.copy_from_slice(yi);
         } else {
-            draw.apply(xi, &xs[partner * n..(partner + 1) * n], dst, d);
+            let xp = &xs[partner * n..(partner + 1) * n];
+            xo.write(i, xi, Some((draw, xp)), d, &mut scratch);
             let yp = &ys[partner * d.k..(partner + 1) * d.k];
             let m = 1.0 - lambda;
             for ((t, &a), &b) in ty.iter_mut().zip(yi).zip(yp) {
@@ -811,6 +946,7 @@ where
             mask: draw.footprint(),
         });
     }
+    xo.finish();
     Ok(())
 }
 
@@ -821,9 +957,13 @@ fn keep_all(
     out: &mut Mixed,
 ) -> Result<(), MixError> {
     let d = check(&x, &y)?;
-    let (ox, oy, records) = prepare_out(out, d);
+    let (mut xo, oy, records) = prepare_out(out, d);
     let xs = contiguous(&x);
-    ox.copy_from_slice(&xs);
+    let n = d.sample_len();
+    for (i, xi) in xs.chunks_exact(n).enumerate() {
+        xo.write(i, xi, None, d, &mut Vec::new());
+    }
+    xo.finish();
     for (o, v) in oy.iter_mut().zip(y.iter()) {
         *o = *v;
     }

@@ -10,8 +10,8 @@ use rand::distr::weighted::WeightedIndex;
 
 use super::fmix::FMixDrawer;
 use super::{
-    CutMix, CutMixConfig, Dims, Draw, Draws, FMix, FMixConfig, Granularity, MixError, Mixed,
-    Mixer, Mixup, MixupConfig, Mode, Region, ResizeMix, ResizeMixConfig, keep_all, run,
+    CutMix, CutMixConfig, Dims, Draw, Draws, FMix, FMixConfig, Granularity, MixError, Mixed, Mixer,
+    Mixup, MixupConfig, Mode, Region, ResizeMix, ResizeMixConfig, keep_all, run,
 };
 
 /// The settings of one mode, for building an [`AnyMixer`] or a [`RandomMix`] candidate.
@@ -225,7 +225,10 @@ impl Default for RandomMixConfig {
         RandomMixConfig {
             candidates: Mode::ALL
                 .into_iter()
-                .map(|m| Candidate { config: ModeConfig::default_for(m), weight: 1.0 })
+                .map(|m| Candidate {
+                    config: ModeConfig::default_for(m),
+                    weight: 1.0,
+                })
                 .collect(),
             per: Granularity::Batch,
             p: 0.0,
@@ -236,13 +239,20 @@ impl Default for RandomMixConfig {
 impl RandomMixConfig {
     /// No mixing at all (`"none"`).
     pub fn none() -> Self {
-        RandomMixConfig { candidates: Vec::new(), per: Granularity::Batch, p: 0.0 }
+        RandomMixConfig {
+            candidates: Vec::new(),
+            per: Granularity::Batch,
+            p: 0.0,
+        }
     }
 
     /// A single mode, always applied.
     pub fn only(config: impl Into<ModeConfig>) -> Self {
         RandomMixConfig {
-            candidates: vec![Candidate { config: config.into(), weight: 1.0 }],
+            candidates: vec![Candidate {
+                config: config.into(),
+                weight: 1.0,
+            }],
             per: Granularity::Batch,
             p: 0.0,
         }
@@ -254,7 +264,10 @@ impl RandomMixConfig {
         }
         for c in &self.candidates {
             if !(c.weight.is_finite() && c.weight >= 0.0) {
-                return Err(MixError::InvalidWeight { mode: c.config.mode(), weight: c.weight });
+                return Err(MixError::InvalidWeight {
+                    mode: c.config.mode(),
+                    weight: c.weight,
+                });
             }
             c.config.validate()?;
         }
@@ -345,8 +358,11 @@ impl RandomMix {
     /// candidates' own errors.
     pub fn new(config: RandomMixConfig) -> Result<Self, MixError> {
         config.validate()?;
-        let mixers =
-            config.candidates.iter().map(|c| c.config.build()).collect::<Result<Vec<_>, _>>()?;
+        let mixers = config
+            .candidates
+            .iter()
+            .map(|c| c.config.build())
+            .collect::<Result<Vec<_>, _>>()?;
         let choose = if mixers.is_empty() {
             None
         } else {
@@ -355,7 +371,11 @@ impl RandomMix {
                     .map_err(|_| MixError::ZeroTotalWeight)?,
             )
         };
-        Ok(RandomMix { config, mixers, choose })
+        Ok(RandomMix {
+            config,
+            mixers,
+            choose,
+        })
     }
 
     /// The settings this mixer was built from.
@@ -406,8 +426,10 @@ impl RandomMix {
                 }
             }
             Granularity::Sample => {
-                let mut drawer =
-                    SampleDrawer { mix: self, drawers: self.mixers.iter().map(AnyMixer::drawer).collect() };
+                let mut drawer = SampleDrawer {
+                    mix: self,
+                    drawers: self.mixers.iter().map(AnyMixer::drawer).collect(),
+                };
                 run(x, y, partners, rng, out, Granularity::Sample, &mut drawer)
             }
         }
@@ -544,7 +566,10 @@ impl FromStr for RandomMixConfig {
         let modes = parts.next().unwrap_or_default().trim();
         let mut config = RandomMixConfig::none();
         if modes.is_empty() {
-            return Err(MixError::parse(s, "empty mixing spec; expected e.g. `mixup:1,cutmix:1` or `none`"));
+            return Err(MixError::parse(
+                s,
+                "empty mixing spec; expected e.g. `mixup:1,cutmix:1` or `none`",
+            ));
         }
         if !modes.eq_ignore_ascii_case("none") {
             for token in split_top_level(modes)? {
@@ -556,7 +581,12 @@ impl FromStr for RandomMixConfig {
             match key.as_str() {
                 "p" => config.p = number(global, value)?,
                 "per" => config.per = value.parse().map_err(|e| retoken(e, global))?,
-                _ => return Err(MixError::parse(global, "unknown global option; expected p or per")),
+                _ => {
+                    return Err(MixError::parse(
+                        global,
+                        "unknown global option; expected p or per",
+                    ));
+                }
             }
         }
         config.validate().map_err(|e| match e {
@@ -597,7 +627,10 @@ fn split_top_level(s: &str) -> Result<Vec<&str>, MixError> {
 fn parse_candidate(token: &str) -> Result<Candidate, MixError> {
     let t = token.trim();
     if t.is_empty() {
-        return Err(MixError::parse(token, "empty candidate; expected a mode name"));
+        return Err(MixError::parse(
+            token,
+            "empty candidate; expected a mode name",
+        ));
     }
     let (head, opts) = match t.find('(') {
         Some(i) => {
@@ -622,7 +655,9 @@ fn parse_candidate(token: &str) -> Result<Candidate, MixError> {
     if !(weight.is_finite() && weight >= 0.0) {
         return Err(MixError::parse(head, "weight must be a finite number >= 0"));
     }
-    config.validate().map_err(|e| MixError::parse(t, e.to_string()))?;
+    config
+        .validate()
+        .map_err(|e| MixError::parse(t, e.to_string()))?;
     Ok(Candidate { config, weight })
 }
 
@@ -652,7 +687,10 @@ fn set_option(config: &mut ModeConfig, opt: &str) -> Result<(), MixError> {
                 Mode::ResizeMix => "min, max, region or per",
                 Mode::FMix => "alpha, decay, region or per",
             };
-            return Err(MixError::parse(opt, format!("unknown option for {}; expected {expected}", c.mode())));
+            return Err(MixError::parse(
+                opt,
+                format!("unknown option for {}; expected {expected}", c.mode()),
+            ));
         }
     }
     Ok(())
@@ -669,7 +707,10 @@ fn key_value(token: &str) -> Result<(String, &str), MixError> {
 }
 
 fn number(token: &str, value: &str) -> Result<f64, MixError> {
-    value.trim().parse::<f64>().map_err(|_| MixError::parse(token, format!("`{}` is not a number", value.trim())))
+    value
+        .trim()
+        .parse::<f64>()
+        .map_err(|_| MixError::parse(token, format!("`{}` is not a number", value.trim())))
 }
 
 /// Replaces the token of a parse error by the larger token it came from.

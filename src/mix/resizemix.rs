@@ -87,7 +87,11 @@ impl ResizeMix {
 impl Draws for &ResizeMix {
     fn draw<R: Rng + ?Sized>(&mut self, rng: &mut R, d: Dims) -> Draw {
         let (lo, hi) = (self.config.min_scale, self.config.max_scale);
-        let tau = if lo < hi { rng.random_range(lo..=hi) } else { lo };
+        let tau = if lo < hi {
+            rng.random_range(lo..=hi)
+        } else {
+            lo
+        };
         let side = |n: usize| ((n as f64 * tau).round() as usize).clamp(1, n);
         let (h, w) = (d.h, d.w);
         let (height, width) = match self.config.region {
@@ -97,7 +101,12 @@ impl Draws for &ResizeMix {
         };
         let top = rng.random_range(0..=h - height);
         let left = rng.random_range(0..=w - width);
-        let rect = Rect { top, left, height, width };
+        let rect = Rect {
+            top,
+            left,
+            height,
+            width,
+        };
         let n = d.plane_len();
         Draw::Paste {
             rect,

@@ -108,7 +108,11 @@ fn reference_sample(rec: &MixRecord, x: ArrayView4<'_, f32>) -> Array4<f32> {
 }
 
 /// Checks every invariant of a mixing result against the naive reference.
-fn check_result(x: ArrayView4<'_, f32>, y: ArrayView2<'_, f32>, m: &Mixed) -> Result<(), TestCaseError> {
+fn check_result(
+    x: ArrayView4<'_, f32>,
+    y: ArrayView2<'_, f32>,
+    m: &Mixed,
+) -> Result<(), TestCaseError> {
     let (b, _, h, w) = x.dim();
     let n = h * w;
     prop_assert_eq!(m.x.dim(), x.dim());
@@ -145,7 +149,10 @@ fn check_result(x: ArrayView4<'_, f32>, y: ArrayView2<'_, f32>, m: &Mixed) -> Re
         let expect = reference_sample(rec, x);
         let got = m.x.slice(s![i..i + 1, .., .., ..]);
         for (g, e) in got.iter().zip(expect.iter()) {
-            prop_assert!((g - e).abs() <= 1e-5 * (1.0 + e.abs()), "sample {i}: {g} vs {e} ({rec:?})");
+            prop_assert!(
+                (g - e).abs() <= 1e-5 * (1.0 + e.abs()),
+                "sample {i}: {g} vs {e} ({rec:?})"
+            );
         }
         // Targets: t = λ y_i + (1 − λ) y_p, rows still sum to what they summed to.
         let (yi, yp) = (y.row(i), y.row(rec.partner));
@@ -155,7 +162,10 @@ fn check_result(x: ArrayView4<'_, f32>, y: ArrayView2<'_, f32>, m: &Mixed) -> Re
         }
         let (sum_in, sum_out) = (yi.sum(), m.y.row(i).sum());
         if (yi.sum() - 1.0).abs() < 1e-6 && (yp.sum() - 1.0).abs() < 1e-6 {
-            prop_assert!((sum_out - 1.0).abs() < 1e-5, "row sum {sum_out} (input {sum_in})");
+            prop_assert!(
+                (sum_out - 1.0).abs() < 1e-5,
+                "row sum {sum_out} (input {sum_in})"
+            );
         }
     }
     Ok(())
@@ -166,7 +176,11 @@ fn check_result(x: ArrayView4<'_, f32>, y: ArrayView2<'_, f32>, m: &Mixed) -> Re
 // ---------------------------------------------------------------------------------------------
 
 fn region() -> impl Strategy<Value = Region> {
-    prop_oneof![Just(Region::Full), Just(Region::TimeStrips), Just(Region::FreqBands)]
+    prop_oneof![
+        Just(Region::Full),
+        Just(Region::TimeStrips),
+        Just(Region::FreqBands)
+    ]
 }
 
 fn per() -> impl Strategy<Value = Granularity> {
@@ -176,15 +190,28 @@ fn per() -> impl Strategy<Value = Granularity> {
 fn mode_config() -> impl Strategy<Value = ModeConfig> {
     let alpha = 0.05f64..4.0;
     prop_oneof![
-        (alpha.clone(), per()).prop_map(|(alpha, per)| ModeConfig::Mixup(MixupConfig { alpha, per })),
-        (alpha.clone(), region(), per())
-            .prop_map(|(alpha, region, per)| ModeConfig::CutMix(CutMixConfig { alpha, region, per })),
+        (alpha.clone(), per())
+            .prop_map(|(alpha, per)| ModeConfig::Mixup(MixupConfig { alpha, per })),
+        (alpha.clone(), region(), per()).prop_map(|(alpha, region, per)| ModeConfig::CutMix(
+            CutMixConfig { alpha, region, per }
+        )),
         (0.01f64..1.0, 0.0f64..1.0, region(), per()).prop_map(|(a, t, region, per)| {
             let max_scale = a + (1.0 - a) * t;
-            ModeConfig::ResizeMix(ResizeMixConfig { min_scale: a, max_scale, region, per })
+            ModeConfig::ResizeMix(ResizeMixConfig {
+                min_scale: a,
+                max_scale,
+                region,
+                per,
+            })
         }),
-        (alpha, 0.0f64..4.0, region(), per())
-            .prop_map(|(alpha, decay, region, per)| ModeConfig::FMix(FMixConfig { alpha, decay, region, per })),
+        (alpha, 0.0f64..4.0, region(), per()).prop_map(|(alpha, decay, region, per)| {
+            ModeConfig::FMix(FMixConfig {
+                alpha,
+                decay,
+                region,
+                per,
+            })
+        }),
     ]
 }
 
@@ -195,8 +222,10 @@ fn random_mix_config() -> impl Strategy<Value = RandomMixConfig> {
         prop_oneof![Just(0.0), Just(1.0), 0.0f64..1.0],
     )
         .prop_map(|(cands, per, p)| {
-            let mut candidates: Vec<Candidate> =
-                cands.into_iter().map(|(config, weight)| Candidate { config, weight }).collect();
+            let mut candidates: Vec<Candidate> = cands
+                .into_iter()
+                .map(|(config, weight)| Candidate { config, weight })
+                .collect();
             if let Some(first) = candidates.first_mut() {
                 first.weight += 0.5; // never all zero
             }
@@ -333,7 +362,10 @@ fn every_mixer() -> Vec<(String, RandomMix)> {
         "mixup:1,cutmix:1,resizemix:1,fmix:1;per=sample",
         "mixup:1,cutmix:1;p=0.5",
     ];
-    specs.iter().map(|s| (s.to_string(), s.parse().expect("valid spec"))).collect()
+    specs
+        .iter()
+        .map(|s| (s.to_string(), s.parse().expect("valid spec")))
+        .collect()
 }
 
 #[test]
@@ -342,8 +374,18 @@ fn same_seed_same_output_different_seeds_differ() {
     let y = eye(6);
     for (spec, mixer) in every_mixer() {
         let first = mixer.mix(x.view(), y.view(), &mut rng(0)).expect("mix");
-        assert_eq!(first, mixer.mix(x.view(), y.view(), &mut rng(0)).expect("mix"), "{spec}");
-        let differs = (1..8u64).any(|seed| mixer.mix(x.view(), y.view(), &mut rng(seed)).expect("mix").x != first.x);
+        assert_eq!(
+            first,
+            mixer.mix(x.view(), y.view(), &mut rng(0)).expect("mix"),
+            "{spec}"
+        );
+        let differs = (1..8u64).any(|seed| {
+            mixer
+                .mix(x.view(), y.view(), &mut rng(seed))
+                .expect("mix")
+                .x
+                != first.x
+        });
         assert!(differs, "{spec}: eight seeds gave identical outputs");
     }
 }
@@ -367,8 +409,9 @@ fn shared_randommix_across_threads() {
     let y = eye(8);
     let expect = mixer.mix(x.view(), y.view(), &mut rng(11)).expect("mix");
     std::thread::scope(|s| {
-        let handles: Vec<_> =
-            (0..4).map(|_| s.spawn(|| mixer.mix(x.view(), y.view(), &mut rng(11)).expect("mix"))).collect();
+        let handles: Vec<_> = (0..4)
+            .map(|_| s.spawn(|| mixer.mix(x.view(), y.view(), &mut rng(11)).expect("mix")))
+            .collect();
         for h in handles {
             assert_eq!(h.join().expect("thread"), expect);
         }
@@ -413,7 +456,11 @@ fn cutmix_boxes_clipped_at_border_recompute_lambda() {
         let m = cutmix.mix(x.view(), y.view(), &mut rng(seed)).expect("mix");
         let r = &m.records[0];
         let rect = r.mask.rect().expect("box");
-        if rect.top == 0 || rect.left == 0 || rect.top + rect.height == 40 || rect.left + rect.width == 101 {
+        if rect.top == 0
+            || rect.left == 0
+            || rect.top + rect.height == 40
+            || rect.left + rect.width == 101
+        {
             clipped += 1;
         }
         assert_eq!(r.lambda, share(40 * 101 - rect.area(), 40 * 101));
@@ -431,11 +478,31 @@ fn cutmix_regions_span_the_other_axis() {
     let x = random_x(0, (4, 1, 40, 101));
     let y = eye(4);
     for seed in 0..20 {
-        let time = CutMix::new(CutMixConfig { region: Region::TimeStrips, ..Default::default() }).expect("c");
-        let r = time.mix(x.view(), y.view(), &mut rng(seed)).expect("mix").records[0].mask.rect().expect("box");
+        let time = CutMix::new(CutMixConfig {
+            region: Region::TimeStrips,
+            ..Default::default()
+        })
+        .expect("c");
+        let r = time
+            .mix(x.view(), y.view(), &mut rng(seed))
+            .expect("mix")
+            .records[0]
+            .mask
+            .rect()
+            .expect("box");
         assert_eq!((r.top, r.height), (0, 40));
-        let freq = CutMix::new(CutMixConfig { region: Region::FreqBands, ..Default::default() }).expect("c");
-        let r = freq.mix(x.view(), y.view(), &mut rng(seed)).expect("mix").records[0].mask.rect().expect("box");
+        let freq = CutMix::new(CutMixConfig {
+            region: Region::FreqBands,
+            ..Default::default()
+        })
+        .expect("c");
+        let r = freq
+            .mix(x.view(), y.view(), &mut rng(seed))
+            .expect("mix")
+            .records[0]
+            .mask
+            .rect()
+            .expect("box");
         assert_eq!((r.left, r.width), (0, 101));
     }
 }
@@ -445,17 +512,44 @@ fn bilinear_taps_match_torch() {
     // torch.nn.functional.interpolate(torch.arange(16.).view(1,1,4,4), size=(2,2),
     // mode="bilinear", align_corners=False) == [[2.5, 4.5], [10.5, 12.5]]
     let src = Array2::from_shape_fn((4, 4), |(r, c)| (r * 4 + c) as f32);
-    let d = Dims { b: 1, c: 1, h: 4, w: 4, k: 1 };
-    let rect = Rect { top: 1, left: 2, height: 2, width: 2 };
-    let draw = Draw::Paste { rect, rows: taps(4, 2), cols: taps(4, 2), lambda: 0.75 };
+    let d = Dims {
+        b: 1,
+        c: 1,
+        h: 4,
+        w: 4,
+        k: 1,
+    };
+    let rect = Rect {
+        top: 1,
+        left: 2,
+        height: 2,
+        width: 2,
+    };
+    let draw = Draw::Paste {
+        rect,
+        rows: taps(4, 2),
+        cols: taps(4, 2),
+        lambda: 0.75,
+    };
     let xi = vec![-1.0f32; 16];
     let mut out = vec![0.0f32; 16];
-    draw.apply(&xi, src.as_slice().expect("standard"), &mut out, d);
-    let expect = [-1., -1., -1., -1., -1., -1., 2.5, 4.5, -1., -1., 10.5, 12.5, -1., -1., -1., -1.];
+    draw.apply(
+        &xi,
+        src.as_slice().expect("standard"),
+        &mut out,
+        d,
+        &mut Vec::new(),
+    );
+    let expect = [
+        -1., -1., -1., -1., -1., -1., 2.5, 4.5, -1., -1., 10.5, 12.5, -1., -1., -1., -1.,
+    ];
     assert_eq!(out, expect);
     // Edge clamping, upsampling 2 -> 5: torch reads source positions
     // max((j + 0.5) * 0.4 - 0.5, 0) = 0, 0.1, 0.5, 0.9, 1.3, the last clamped to index 1.
-    let pos: Vec<f32> = taps(2, 5).iter().map(|t| t.i0 as f32 + t.t * (t.i1 as f32 - t.i0 as f32)).collect();
+    let pos: Vec<f32> = taps(2, 5)
+        .iter()
+        .map(|t| t.i0 as f32 + t.t * (t.i1 as f32 - t.i0 as f32))
+        .collect();
     for (p, e) in pos.iter().zip([0.0, 0.1, 0.5, 0.9, 1.0]) {
         assert!((p - e).abs() < 1e-6, "{pos:?}");
     }
@@ -463,8 +557,17 @@ fn bilinear_taps_match_torch() {
 
 #[test]
 fn resizemix_matches_naive_bilinear_reference() {
-    for (seed, region) in [(0u64, Region::Full), (1, Region::TimeStrips), (2, Region::FreqBands), (3, Region::Full)] {
-        let rm = ResizeMix::new(ResizeMixConfig { region, ..Default::default() }).expect("config");
+    for (seed, region) in [
+        (0u64, Region::Full),
+        (1, Region::TimeStrips),
+        (2, Region::FreqBands),
+        (3, Region::Full),
+    ] {
+        let rm = ResizeMix::new(ResizeMixConfig {
+            region,
+            ..Default::default()
+        })
+        .expect("config");
         let x = random_x(seed, (5, 2, 40, 101));
         let y = eye(5);
         let m = rm.mix(x.view(), y.view(), &mut rng(seed)).expect("mix");
@@ -472,7 +575,12 @@ fn resizemix_matches_naive_bilinear_reference() {
             let r = rec.mask.rect().expect("box");
             for ch in 0..2 {
                 let small = naive_bilinear(x.slice(s![rec.partner, ch, .., ..]), r.height, r.width);
-                let got = m.x.slice(s![rec.index, ch, r.top..r.top + r.height, r.left..r.left + r.width]);
+                let got = m.x.slice(s![
+                    rec.index,
+                    ch,
+                    r.top..r.top + r.height,
+                    r.left..r.left + r.width
+                ]);
                 for (g, e) in got.iter().zip(small.iter()) {
                     assert!((g - e).abs() < 1e-5, "{g} vs {e}");
                 }
@@ -480,8 +588,11 @@ fn resizemix_matches_naive_bilinear_reference() {
             // Outside the box: the original.
             let mut outside = m.x.index_axis(Axis(0), rec.index).to_owned();
             let mut orig = x.index_axis(Axis(0), rec.index).to_owned();
-            outside.slice_mut(s![.., r.top..r.top + r.height, r.left..r.left + r.width]).fill(0.0);
-            orig.slice_mut(s![.., r.top..r.top + r.height, r.left..r.left + r.width]).fill(0.0);
+            outside
+                .slice_mut(s![.., r.top..r.top + r.height, r.left..r.left + r.width])
+                .fill(0.0);
+            orig.slice_mut(s![.., r.top..r.top + r.height, r.left..r.left + r.width])
+                .fill(0.0);
             assert_eq!(outside, orig);
         }
     }
@@ -489,11 +600,17 @@ fn resizemix_matches_naive_bilinear_reference() {
 
 #[test]
 fn resizemix_box_sizes_follow_scale_range() {
-    let rm = ResizeMix::new(ResizeMixConfig { min_scale: 0.25, max_scale: 0.5, ..Default::default() })
-        .expect("config");
+    let rm = ResizeMix::new(ResizeMixConfig {
+        min_scale: 0.25,
+        max_scale: 0.5,
+        ..Default::default()
+    })
+    .expect("config");
     let x = random_x(0, (3, 1, 40, 101));
     for seed in 0..100 {
-        let m = rm.mix(x.view(), eye(3).view(), &mut rng(seed)).expect("mix");
+        let m = rm
+            .mix(x.view(), eye(3).view(), &mut rng(seed))
+            .expect("mix");
         let r = m.records[0].mask.rect().expect("box");
         assert!((10..=20).contains(&r.height), "{r:?}");
         assert!((25..=51).contains(&r.width), "{r:?}");
@@ -505,23 +622,49 @@ fn resizemix_box_sizes_follow_scale_range() {
 fn mixup_granularity() {
     let x = random_x(0, (16, 1, 4, 4));
     let y = eye(16);
-    let batch = Mixup::new(MixupConfig::default()).expect("c").mix(x.view(), y.view(), &mut rng(1)).expect("mix");
-    assert!(batch.records.iter().all(|r| r.lambda == batch.records[0].lambda));
-    let sample = Mixup::new(MixupConfig { per: Granularity::Sample, ..Default::default() })
+    let batch = Mixup::new(MixupConfig::default())
         .expect("c")
         .mix(x.view(), y.view(), &mut rng(1))
         .expect("mix");
-    assert!(sample.records.iter().any(|r| r.lambda != sample.records[0].lambda));
+    assert!(
+        batch
+            .records
+            .iter()
+            .all(|r| r.lambda == batch.records[0].lambda)
+    );
+    let sample = Mixup::new(MixupConfig {
+        per: Granularity::Sample,
+        ..Default::default()
+    })
+    .expect("c")
+    .mix(x.view(), y.view(), &mut rng(1))
+    .expect("mix");
+    assert!(
+        sample
+            .records
+            .iter()
+            .any(|r| r.lambda != sample.records[0].lambda)
+    );
 }
 
 #[test]
 fn small_alpha_pushes_lambda_to_the_ends() {
     let x = random_x(0, (2, 1, 4, 4));
-    let mixup = Mixup::new(MixupConfig { alpha: 0.05, per: Granularity::Sample }).expect("c");
+    let mixup = Mixup::new(MixupConfig {
+        alpha: 0.05,
+        per: Granularity::Sample,
+    })
+    .expect("c");
     let mut ends = 0;
     for seed in 0..50 {
-        let m = mixup.mix(x.view(), eye(2).view(), &mut rng(seed)).expect("mix");
-        ends += m.records.iter().filter(|r| r.lambda < 0.05 || r.lambda > 0.95).count();
+        let m = mixup
+            .mix(x.view(), eye(2).view(), &mut rng(seed))
+            .expect("mix");
+        ends += m
+            .records
+            .iter()
+            .filter(|r| r.lambda < 0.05 || r.lambda > 0.95)
+            .count();
     }
     assert!(ends > 70, "{ends} of 100 draws near 0 or 1");
 }
@@ -553,8 +696,12 @@ fn fmix_mask_has_round_lambda_n_ones() {
             assert_eq!(ones, k * (h * w / cells), "{h}x{w} {region:?} λ={lambda}");
             assert_eq!(realised, share(k, cells));
             match region {
-                Region::TimeStrips => assert!(mask.rows().into_iter().all(|row| row == mask.row(0))),
-                Region::FreqBands => assert!(mask.columns().into_iter().all(|c| c == mask.column(0))),
+                Region::TimeStrips => {
+                    assert!(mask.rows().into_iter().all(|row| row == mask.row(0)))
+                }
+                Region::FreqBands => {
+                    assert!(mask.columns().into_iter().all(|c| c == mask.column(0)))
+                }
                 Region::Full => {}
             }
         }
@@ -600,13 +747,15 @@ fn naive_irfft2(spec: &Array2<Complex<f64>>, h: usize, w: usize) -> Array2<f64> 
     let tau = std::f64::consts::TAU;
     // Inverse DFT over rows.
     let z = Array2::from_shape_fn((h, wc), |(r, kx)| {
-        (0..h).map(|ky| spec[[ky, kx]] * Complex::from_polar(1.0, tau * (ky * r) as f64 / h as f64)).sum::<Complex<f64>>()
+        (0..h)
+            .map(|ky| spec[[ky, kx]] * Complex::from_polar(1.0, tau * (ky * r) as f64 / h as f64))
+            .sum::<Complex<f64>>()
     });
     Array2::from_shape_fn((h, w), |(r, c)| {
         let mut v = z[[r, 0]].re;
         for kx in 1..wc {
             let term = z[[r, kx]] * Complex::from_polar(1.0, tau * (kx * c) as f64 / w as f64);
-            if w % 2 == 0 && kx == wc - 1 {
+            if w.is_multiple_of(2) && kx == wc - 1 {
                 v += z[[r, kx]].re * if c % 2 == 0 { 1.0 } else { -1.0 };
             } else {
                 v += 2.0 * term.re;
@@ -618,7 +767,18 @@ fn naive_irfft2(spec: &Array2<Complex<f64>>, h: usize, w: usize) -> Array2<f64> 
 
 #[test]
 fn fmix_grey_image_is_the_inverse_rfft2_of_the_scaled_spectrum() {
-    for (h, w, decay) in [(5, 6, 3.0), (4, 7, 2.0), (40, 101, 3.0), (1, 8, 1.0), (6, 1, 3.0)] {
+    for (h, w, decay) in [
+        (5, 6, 3.0),
+        (4, 7, 2.0),
+        (3, 5, 3.0),
+        (7, 4, 0.0),
+        (40, 101, 3.0),
+        (40, 100, 3.0),
+        (1, 8, 1.0),
+        (1, 9, 3.0),
+        (6, 1, 3.0),
+        (2, 2, 3.0),
+    ] {
         let seed = 42;
         let grey = fmix_support::grey(h, w, decay, &mut rng(seed));
         // The same draws, in the same order: column-major over [rfft bins][rows], re then im.
@@ -628,7 +788,11 @@ fn fmix_grey_image_is_the_inverse_rfft2_of_the_scaled_spectrum() {
         let floor = 1.0 / h.max(w) as f64;
         for kx in 0..wc {
             for ky in 0..h {
-                let fy = if ky < h.div_ceil(2) { ky as f64 } else { ky as f64 - h as f64 } / h as f64;
+                let fy = if ky < h.div_ceil(2) {
+                    ky as f64
+                } else {
+                    ky as f64 - h as f64
+                } / h as f64;
                 let fx = kx as f64 / w as f64;
                 let scale = 1.0 / (fx * fx + fy * fy).sqrt().max(floor).powf(decay);
                 let re: f64 = StandardNormal.sample(&mut r);
@@ -649,8 +813,13 @@ fn fmix_ties_are_broken_by_index() {
     // Decay 0 over a 1 x 1 plane, or any constant signal: the first cells win.
     let (mask, _) = fmix_support::mask(1, 1, Region::Full, 3.0, &mut rng(0), 1.0);
     assert!(mask[[0, 0]]);
-    let order = fmix_support::top_k(&[1.0, 2.0, 2.0, 0.5, 2.0], 2);
-    assert_eq!(order, vec![1, 2]);
+    let values = [1.0, 2.0, 2.0, 0.5, 2.0, 3.0];
+    assert_eq!(fmix_support::top_k(&values, 0), Vec::<u32>::new());
+    assert_eq!(fmix_support::top_k(&values, 1), vec![5]);
+    assert_eq!(fmix_support::top_k(&values, 2), vec![1, 5]);
+    assert_eq!(fmix_support::top_k(&values, 3), vec![1, 2, 5]);
+    assert_eq!(fmix_support::top_k(&values, 5), vec![0, 1, 2, 4, 5]);
+    assert_eq!(fmix_support::top_k(&values, 6), vec![0, 1, 2, 3, 4, 5]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -675,14 +844,21 @@ fn randommix_weights_set_the_mode_frequencies() {
 
 #[test]
 fn randommix_per_sample_uses_several_modes_and_one_permutation() {
-    let mixer: RandomMix = "mixup:1,cutmix:1,resizemix:1,fmix:1;per=sample".parse().expect("spec");
+    let mixer: RandomMix = "mixup:1,cutmix:1,resizemix:1,fmix:1;per=sample"
+        .parse()
+        .expect("spec");
     let x = random_x(0, (64, 1, 40, 101));
-    let m = mixer.mix(x.view(), eye(64).view(), &mut rng(2)).expect("mix");
+    let m = mixer
+        .mix(x.view(), eye(64).view(), &mut rng(2))
+        .expect("mix");
     let mut partners: Vec<usize> = m.records.iter().map(|r| r.partner).collect();
     partners.sort_unstable();
     assert_eq!(partners, (0..64).collect::<Vec<_>>());
     for mode in Mode::ALL {
-        assert!(m.records.iter().any(|r| r.mode == Some(mode)), "{mode} never drawn");
+        assert!(
+            m.records.iter().any(|r| r.mode == Some(mode)),
+            "{mode} never drawn"
+        );
     }
 }
 
@@ -690,7 +866,12 @@ fn randommix_per_sample_uses_several_modes_and_one_permutation() {
 fn randommix_unmixed() {
     let x = random_x(0, (8, 1, 5, 5));
     let y = soft_y(0, 8, 3);
-    for spec in ["none", "mixup:1,fmix:1;p=1", "cutmix;p=1;per=sample", "none;per=sample"] {
+    for spec in [
+        "none",
+        "mixup:1,fmix:1;p=1",
+        "cutmix;p=1;per=sample",
+        "none;per=sample",
+    ] {
         let mixer: RandomMix = spec.parse().expect("spec");
         let m = mixer.mix(x.view(), y.view(), &mut rng(0)).expect("mix");
         assert_eq!(m.x, x, "{spec}");
@@ -698,13 +879,26 @@ fn randommix_unmixed() {
         for (i, r) in m.records.iter().enumerate() {
             assert_eq!(
                 r,
-                &MixRecord { index: i, partner: i, self_paired: true, mode: None, lambda: 1.0, mask: MixMask::None }
+                &MixRecord {
+                    index: i,
+                    partner: i,
+                    self_paired: true,
+                    mode: None,
+                    lambda: 1.0,
+                    mask: MixMask::None
+                }
             );
         }
     }
     // p = 0.5 per sample: some samples mixed, some not.
     let mixer: RandomMix = "mixup;p=0.5;per=sample".parse().expect("spec");
-    let m = mixer.mix(random_x(0, (64, 1, 5, 5)).view(), eye(64).view(), &mut rng(0)).expect("mix");
+    let m = mixer
+        .mix(
+            random_x(0, (64, 1, 5, 5)).view(),
+            eye(64).view(),
+            &mut rng(0),
+        )
+        .expect("mix");
     let kept = m.records.iter().filter(|r| r.mode.is_none()).count();
     assert!((16..48).contains(&kept), "{kept} of 64 unmixed");
 }
@@ -717,27 +911,54 @@ fn randommix_unmixed() {
 fn spec_strings() {
     let d: RandomMixConfig = "mixup:1,cutmix:1,resizemix:1,fmix:1".parse().expect("spec");
     assert_eq!(d, RandomMixConfig::default());
-    assert_eq!(RandomMixConfig::default().to_string(), "mixup:1,cutmix:1,resizemix:1,fmix:1");
-    assert_eq!("cutmix".parse::<RandomMixConfig>().expect("spec"), RandomMixConfig::only(CutMixConfig::default()));
-    assert_eq!(" NONE ".parse::<RandomMixConfig>().expect("spec"), RandomMixConfig::none());
+    assert_eq!(
+        RandomMixConfig::default().to_string(),
+        "mixup:1,cutmix:1,resizemix:1,fmix:1"
+    );
+    assert_eq!(
+        "cutmix".parse::<RandomMixConfig>().expect("spec"),
+        RandomMixConfig::only(CutMixConfig::default())
+    );
+    assert_eq!(
+        " NONE ".parse::<RandomMixConfig>().expect("spec"),
+        RandomMixConfig::none()
+    );
     assert_eq!(RandomMixConfig::none().to_string(), "none");
     let c: RandomMixConfig =
         "mixup:1(alpha=0.4), cutmix:2(alpha=1,region=time), fmix:1(decay=3) ; p=0.5 ; per=sample"
             .parse()
             .expect("spec");
     assert_eq!(c.candidates.len(), 3);
-    assert_eq!(c.candidates[0].config, ModeConfig::Mixup(MixupConfig { alpha: 0.4, per: Granularity::Batch }));
+    assert_eq!(
+        c.candidates[0].config,
+        ModeConfig::Mixup(MixupConfig {
+            alpha: 0.4,
+            per: Granularity::Batch
+        })
+    );
     assert_eq!(
         c.candidates[1],
         Candidate {
-            config: ModeConfig::CutMix(CutMixConfig { alpha: 1.0, region: Region::TimeStrips, per: Granularity::Batch }),
+            config: ModeConfig::CutMix(CutMixConfig {
+                alpha: 1.0,
+                region: Region::TimeStrips,
+                per: Granularity::Batch
+            }),
             weight: 2.0
         }
     );
-    assert_eq!(c.candidates[2].config, ModeConfig::FMix(FMixConfig::default()));
+    assert_eq!(
+        c.candidates[2].config,
+        ModeConfig::FMix(FMixConfig::default())
+    );
     assert_eq!((c.p, c.per), (0.5, Granularity::Sample));
-    assert_eq!(c.to_string(), "mixup:1(alpha=0.4),cutmix:2(region=time),fmix:1;p=0.5;per=sample");
-    let r: RandomMixConfig = "resizemix:0.5(min=0.2,max=0.6,region=freq,per=sample)".parse().expect("spec");
+    assert_eq!(
+        c.to_string(),
+        "mixup:1(alpha=0.4),cutmix:2(region=time),fmix:1;p=0.5;per=sample"
+    );
+    let r: RandomMixConfig = "resizemix:0.5(min=0.2,max=0.6,region=freq,per=sample)"
+        .parse()
+        .expect("spec");
     assert_eq!(
         r.candidates[0].config,
         ModeConfig::ResizeMix(ResizeMixConfig {
@@ -747,7 +968,10 @@ fn spec_strings() {
             per: Granularity::Sample
         })
     );
-    assert_eq!(r.to_string(), "resizemix:0.5(min=0.2,max=0.6,region=freq,per=sample)");
+    assert_eq!(
+        r.to_string(),
+        "resizemix:0.5(min=0.2,max=0.6,region=freq,per=sample)"
+    );
 }
 
 #[test]
@@ -796,10 +1020,18 @@ fn run_errors() {
     let x = Array4::<f32>::zeros((4, 1, 5, 5));
     assert_eq!(
         mixer.mix(x.view(), eye(3).view(), &mut r).unwrap_err(),
-        MixError::BatchMismatch { expected: 4, actual: 3 }
+        MixError::BatchMismatch {
+            expected: 4,
+            actual: 3
+        }
     );
     let empty = Array4::<f32>::zeros((0, 1, 5, 5));
-    assert_eq!(mixer.mix(empty.view(), Array2::zeros((0, 3)).view(), &mut r).unwrap_err(), MixError::EmptyBatch);
+    assert_eq!(
+        mixer
+            .mix(empty.view(), Array2::zeros((0, 3)).view(), &mut r)
+            .unwrap_err(),
+        MixError::EmptyBatch
+    );
     let flat = Array4::<f32>::zeros((2, 1, 0, 5));
     assert_eq!(
         mixer.mix(flat.view(), eye(2).view(), &mut r).unwrap_err(),
@@ -814,39 +1046,114 @@ fn run_errors() {
     y[[2, 1]] = f32::INFINITY;
     for m in Mode::ALL {
         let any = ModeConfig::default_for(m).build().expect("default");
-        assert!(matches!(any.mix(x.view(), y.view(), &mut r), Err(MixError::NonFiniteTarget { .. })));
-        assert!(matches!(any.mix(flat.view(), eye(2).view(), &mut r), Err(MixError::EmptyPlane { .. })));
+        assert!(matches!(
+            any.mix(x.view(), y.view(), &mut r),
+            Err(MixError::NonFiniteTarget { .. })
+        ));
+        assert!(matches!(
+            any.mix(flat.view(), eye(2).view(), &mut r),
+            Err(MixError::EmptyPlane { .. })
+        ));
     }
     // On error the output buffer is untouched.
     let mut out = mixer.mix(x.view(), eye(4).view(), &mut r).expect("mix");
     let before = out.clone();
-    assert!(mixer.mix_into(x.view(), y.view(), &mut r, &mut out).is_err());
+    assert!(
+        mixer
+            .mix_into(x.view(), y.view(), &mut r, &mut out)
+            .is_err()
+    );
     assert_eq!(out, before);
 }
 
 #[test]
 fn config_errors() {
     for alpha in [0.0, -1.0, f64::NAN, f64::INFINITY] {
-        assert!(matches!(Mixup::new(MixupConfig { alpha, ..Default::default() }), Err(MixError::InvalidAlpha { mode: Mode::Mixup, .. })));
-        assert!(matches!(CutMix::new(CutMixConfig { alpha, ..Default::default() }), Err(MixError::InvalidAlpha { mode: Mode::CutMix, .. })));
-        assert!(matches!(FMix::new(FMixConfig { alpha, ..Default::default() }), Err(MixError::InvalidAlpha { mode: Mode::FMix, .. })));
+        assert!(matches!(
+            Mixup::new(MixupConfig {
+                alpha,
+                ..Default::default()
+            }),
+            Err(MixError::InvalidAlpha {
+                mode: Mode::Mixup,
+                ..
+            })
+        ));
+        assert!(matches!(
+            CutMix::new(CutMixConfig {
+                alpha,
+                ..Default::default()
+            }),
+            Err(MixError::InvalidAlpha {
+                mode: Mode::CutMix,
+                ..
+            })
+        ));
+        assert!(matches!(
+            FMix::new(FMixConfig {
+                alpha,
+                ..Default::default()
+            }),
+            Err(MixError::InvalidAlpha {
+                mode: Mode::FMix,
+                ..
+            })
+        ));
     }
     for decay in [-0.1, f64::NAN] {
-        assert!(matches!(FMix::new(FMixConfig { decay, ..Default::default() }), Err(MixError::InvalidDecay { .. })));
-    }
-    for (min_scale, max_scale) in [(0.0, 0.5), (0.6, 0.5), (0.5, 1.5), (f64::NAN, 0.5), (-0.1, 0.5)] {
         assert!(matches!(
-            ResizeMix::new(ResizeMixConfig { min_scale, max_scale, ..Default::default() }),
+            FMix::new(FMixConfig {
+                decay,
+                ..Default::default()
+            }),
+            Err(MixError::InvalidDecay { .. })
+        ));
+    }
+    for (min_scale, max_scale) in [
+        (0.0, 0.5),
+        (0.6, 0.5),
+        (0.5, 1.5),
+        (f64::NAN, 0.5),
+        (-0.1, 0.5),
+    ] {
+        assert!(matches!(
+            ResizeMix::new(ResizeMixConfig {
+                min_scale,
+                max_scale,
+                ..Default::default()
+            }),
             Err(MixError::InvalidScaleRange { .. })
         ));
     }
-    let cand = |weight| Candidate { config: ModeConfig::default_for(Mode::Mixup), weight };
-    let cfg = |candidates, p| RandomMixConfig { candidates, per: Granularity::Batch, p };
-    assert!(matches!(RandomMix::new(cfg(vec![cand(-1.0)], 0.0)), Err(MixError::InvalidWeight { .. })));
-    assert!(matches!(RandomMix::new(cfg(vec![cand(f64::NAN)], 0.0)), Err(MixError::InvalidWeight { .. })));
-    assert_eq!(RandomMix::new(cfg(vec![cand(0.0), cand(0.0)], 0.0)).unwrap_err(), MixError::ZeroTotalWeight);
-    assert!(matches!(RandomMix::new(cfg(vec![cand(1.0)], 1.5)), Err(MixError::InvalidProbability { .. })));
-    assert!(matches!(RandomMix::new(cfg(vec![cand(1.0)], f64::NAN)), Err(MixError::InvalidProbability { .. })));
+    let cand = |weight| Candidate {
+        config: ModeConfig::default_for(Mode::Mixup),
+        weight,
+    };
+    let cfg = |candidates, p| RandomMixConfig {
+        candidates,
+        per: Granularity::Batch,
+        p,
+    };
+    assert!(matches!(
+        RandomMix::new(cfg(vec![cand(-1.0)], 0.0)),
+        Err(MixError::InvalidWeight { .. })
+    ));
+    assert!(matches!(
+        RandomMix::new(cfg(vec![cand(f64::NAN)], 0.0)),
+        Err(MixError::InvalidWeight { .. })
+    ));
+    assert_eq!(
+        RandomMix::new(cfg(vec![cand(0.0), cand(0.0)], 0.0)).unwrap_err(),
+        MixError::ZeroTotalWeight
+    );
+    assert!(matches!(
+        RandomMix::new(cfg(vec![cand(1.0)], 1.5)),
+        Err(MixError::InvalidProbability { .. })
+    ));
+    assert!(matches!(
+        RandomMix::new(cfg(vec![cand(1.0)], f64::NAN)),
+        Err(MixError::InvalidProbability { .. })
+    ));
     assert!(RandomMix::new(cfg(vec![cand(0.0), cand(2.0)], 1.0)).is_ok());
 }
 
@@ -858,12 +1165,25 @@ fn original_share_draws_the_record() {
         self_paired: false,
         mode: Some(Mode::CutMix),
         lambda: share(12 - 4, 12),
-        mask: MixMask::Box(Rect { top: 1, left: 2, height: 2, width: 2 }),
+        mask: MixMask::Box(Rect {
+            top: 1,
+            left: 2,
+            height: 2,
+            width: 2,
+        }),
     };
     let a = rec.original_share(3, 4);
-    assert_eq!(a, ndarray::array![[1., 1., 1., 1.], [1., 1., 0., 0.], [1., 1., 0., 0.]]);
+    assert_eq!(
+        a,
+        ndarray::array![[1., 1., 1., 1.], [1., 1., 0., 0.], [1., 1., 0., 0.]]
+    );
     let m = Arc::new(ndarray::array![[true, false]]);
-    let rec = MixRecord { mask: MixMask::Mask(m), lambda: 0.5, mode: Some(Mode::FMix), ..rec };
+    let rec = MixRecord {
+        mask: MixMask::Mask(m),
+        lambda: 0.5,
+        mode: Some(Mode::FMix),
+        ..rec
+    };
     assert_eq!(rec.original_share(1, 2), ndarray::array![[1., 0.]]);
 }
 
@@ -877,12 +1197,20 @@ fn mix_pairs_uses_the_given_partners() {
     let y = eye(4);
     for partners in [[1, 0, 3, 2], [1, 1, 0, 3], [3, 2, 1, 0]] {
         for (spec, mixer) in every_mixer() {
-            let m = mixer.mix_pairs(x.view(), y.view(), &partners, &mut rng(2)).expect("mix");
+            let m = mixer
+                .mix_pairs(x.view(), y.view(), &partners, &mut rng(2))
+                .expect("mix");
             for r in &m.records {
-                let expect = if r.mode.is_some() { partners[r.index] } else { r.index };
+                let expect = if r.mode.is_some() {
+                    partners[r.index]
+                } else {
+                    r.index
+                };
                 assert_eq!(r.partner, expect, "{spec} {partners:?}");
             }
-            check_result(x.view(), y.view(), &m).map_err(|e| e.to_string()).expect(&spec);
+            check_result(x.view(), y.view(), &m)
+                .map_err(|e| e.to_string())
+                .expect(&spec);
         }
     }
 }
@@ -894,12 +1222,17 @@ fn mix_pairs_with_the_drawn_permutation_equals_mix() {
     let y = eye(5);
     // RandomMix with one mode per batch draws its mode before the permutation; every other
     // mixer draws the permutation first.
-    for (spec, mixer) in every_mixer().into_iter().filter(|(s, _)| !s.contains(',') || s.contains("per=sample")) {
+    for (spec, mixer) in every_mixer()
+        .into_iter()
+        .filter(|(s, _)| !s.contains(',') || s.contains("per=sample"))
+    {
         let expect = mixer.mix(x.view(), y.view(), &mut rng(8)).expect("mix");
         let mut r = rng(8);
         let mut perm: Vec<usize> = (0..5).collect();
         perm.shuffle(&mut r);
-        let got = mixer.mix_pairs(x.view(), y.view(), &perm, &mut r).expect("mix");
+        let got = mixer
+            .mix_pairs(x.view(), y.view(), &perm, &mut r)
+            .expect("mix");
         assert_eq!(got, expect, "{spec}");
     }
 }
@@ -911,13 +1244,24 @@ fn mix_pairs_errors() {
     for (spec, mixer) in every_mixer() {
         let mut r = rng(0);
         assert_eq!(
-            mixer.mix_pairs(x.view(), y.view(), &[1, 0], &mut r).unwrap_err(),
-            MixError::PartnerCount { expected: 3, actual: 2 },
+            mixer
+                .mix_pairs(x.view(), y.view(), &[1, 0], &mut r)
+                .unwrap_err(),
+            MixError::PartnerCount {
+                expected: 3,
+                actual: 2
+            },
             "{spec}"
         );
         assert_eq!(
-            mixer.mix_pairs(x.view(), y.view(), &[1, 3, 0], &mut r).unwrap_err(),
-            MixError::PartnerOutOfRange { index: 1, partner: 3, batch: 3 },
+            mixer
+                .mix_pairs(x.view(), y.view(), &[1, 3, 0], &mut r)
+                .unwrap_err(),
+            MixError::PartnerOutOfRange {
+                index: 1,
+                partner: 3,
+                batch: 3
+            },
             "{spec}"
         );
     }

@@ -10,7 +10,9 @@
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
-use burn::nn::{BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu};
+use burn::nn::{
+    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu,
+};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
@@ -48,10 +50,16 @@ impl ModelConfig {
             return Err(format!("n_classes = {} (need at least 2)", self.n_classes));
         }
         if self.n_mels == 0 || self.n_frames == 0 {
-            return Err(format!("input plane {} × {} is empty", self.n_mels, self.n_frames));
+            return Err(format!(
+                "input plane {} × {} is empty",
+                self.n_mels, self.n_frames
+            ));
         }
         if self.channels.is_empty() || self.channels.contains(&0) {
-            return Err(format!("channels {:?} must be non-empty and positive", self.channels));
+            return Err(format!(
+                "channels {:?} must be non-empty and positive",
+                self.channels
+            ));
         }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(format!("dropout {} must be in [0, 1)", self.dropout));
@@ -75,7 +83,8 @@ impl ModelConfig {
                     .with_bias(false)
                     .init(device),
                 norm: BatchNormConfig::new(c_out).init(device),
-                pool: (ph > 1 || pw > 1).then(|| MaxPool2dConfig::new([ph, pw]).with_strides([ph, pw]).init()),
+                pool: (ph > 1 || pw > 1)
+                    .then(|| MaxPool2dConfig::new([ph, pw]).with_strides([ph, pw]).init()),
             });
             h /= ph;
             w /= pw;

@@ -101,7 +101,7 @@ impl Checkpoint {
         };
         let bytes = std::fs::read(path).map_err(|source| TrainError::Io {
             path: path.to_path_buf(),
-            source,
+            cause: source,
         })?;
         if bytes.len() < 8 || &bytes[..8] != MAGIC {
             return Err(bad("not a randommix checkpoint (bad magic)".into()));
@@ -127,14 +127,21 @@ impl Checkpoint {
             pos += len;
         }
         if pos != bytes.len() {
-            return Err(bad(format!("{} unexpected trailing bytes", bytes.len() - pos)));
+            return Err(bad(format!(
+                "{} unexpected trailing bytes",
+                bytes.len() - pos
+            )));
         }
         let optim = secs.pop().unwrap_or_default();
         let model = secs.pop().unwrap_or_default();
         let state_bytes = secs.pop().unwrap_or_default();
         let state: TrainState = serde_json::from_slice(&state_bytes)
             .map_err(|e| bad(format!("corrupt state section: {e}")))?;
-        Ok(Checkpoint { state, model, optim })
+        Ok(Checkpoint {
+            state,
+            model,
+            optim,
+        })
     }
 }
 
@@ -148,7 +155,9 @@ pub struct RunPaths {
 impl RunPaths {
     /// Paths under `dir`.
     pub fn new(dir: &Path) -> Self {
-        RunPaths { dir: dir.to_path_buf() }
+        RunPaths {
+            dir: dir.to_path_buf(),
+        }
     }
     /// `config.json`: the resolved configuration.
     pub fn config(&self) -> PathBuf {
@@ -192,7 +201,10 @@ mod tests {
                 best_valid_acc: 0.5,
                 best_epoch: 2,
                 history: vec![],
-                rng: RngState { seed: 1, next_epoch: 3 },
+                rng: RngState {
+                    seed: 1,
+                    next_epoch: 3,
+                },
             },
             model: vec![1, 2, 3],
             optim: vec![4, 5],
@@ -224,6 +236,12 @@ mod tests {
         let mut huge = full.clone();
         huge[8..16].copy_from_slice(&u64::MAX.to_le_bytes());
         std::fs::write(&p, &huge).unwrap();
-        assert!(Checkpoint::load(&p).err().unwrap().to_string().contains("claims"));
+        assert!(
+            Checkpoint::load(&p)
+                .err()
+                .unwrap()
+                .to_string()
+                .contains("claims")
+        );
     }
 }

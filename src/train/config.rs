@@ -54,7 +54,7 @@ impl Default for TrainConfig {
         TrainConfig {
             data: PathBuf::from("data"),
             task: TaskSpec::default(),
-            epochs: 30,
+            epochs: 60,
             batch_size: 64,
             lr: 3e-3,
             weight_decay: 1e-2,
@@ -81,7 +81,10 @@ impl TrainConfig {
             return Err("epochs must be at least 1".into());
         }
         if self.batch_size < 2 {
-            return Err(format!("batch size {} must be at least 2 (batch norm)", self.batch_size));
+            return Err(format!(
+                "batch size {} must be at least 2 (batch norm)",
+                self.batch_size
+            ));
         }
         if self.eval_batch_size == 0 {
             return Err("eval batch size must be at least 1".into());
@@ -96,7 +99,10 @@ impl TrainConfig {
             return Err(format!("warm-up {} must be ≥ 0 epochs", self.warmup_epochs));
         }
         if !(0.0..=1.0).contains(&self.final_lr_factor) {
-            return Err(format!("final lr factor {} must be in [0, 1]", self.final_lr_factor));
+            return Err(format!(
+                "final lr factor {} must be in [0, 1]",
+                self.final_lr_factor
+            ));
         }
         if self.clip_samples == 0 {
             return Err("clip length must be at least one sample".into());

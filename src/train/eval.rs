@@ -65,7 +65,11 @@ impl EvalReport {
                 let n: usize = row.iter().sum();
                 ClassAccuracy {
                     class: name.clone(),
-                    accuracy: if n == 0 { 0.0 } else { row[i] as f64 / n as f64 },
+                    accuracy: if n == 0 {
+                        0.0
+                    } else {
+                        row[i] as f64 / n as f64
+                    },
                     samples: n,
                 }
             })
@@ -83,7 +87,8 @@ impl EvalReport {
 
     /// Writes the report as JSON, atomically.
     pub fn save(&self, path: &Path) -> Result<(), TrainError> {
-        let json = serde_json::to_vec_pretty(self).map_err(|e| TrainError::Config(e.to_string()))?;
+        let json =
+            serde_json::to_vec_pretty(self).map_err(|e| TrainError::Config(e.to_string()))?;
         atomic_write_bytes(path, &json)?;
         Ok(())
     }
@@ -95,10 +100,17 @@ impl EvalReport {
             self.split, self.accuracy, self.samples, self.loss
         );
         for c in &self.per_class {
-            s.push_str(&format!("  {:<12} {:.4}  ({} samples)\n", c.class, c.accuracy, c.samples));
+            s.push_str(&format!(
+                "  {:<12} {:.4}  ({} samples)\n",
+                c.class, c.accuracy, c.samples
+            ));
         }
         s.push_str("\nconfusion (rows: true, columns: predicted):\n");
-        let short: Vec<String> = self.classes.iter().map(|c| c.chars().take(6).collect()).collect();
+        let short: Vec<String> = self
+            .classes
+            .iter()
+            .map(|c| c.chars().take(6).collect())
+            .collect();
         s.push_str(&format!("{:<12}", ""));
         for c in &short {
             s.push_str(&format!("{c:>7}"));
@@ -121,7 +133,10 @@ pub fn logits(model: &KwsCnn, device: &Device, x: Array4<f32>) -> Array2<f32> {
     let t = super::run::tensor4(x, device);
     let z = model.forward(t);
     let k = z.dims()[1];
-    let v: Vec<f32> = z.into_data().try_to_vec::<f32>().unwrap_or_else(|_| vec![0.0; b * k]);
+    let v: Vec<f32> = z
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap_or_else(|_| vec![0.0; b * k]);
     Array2::from_shape_vec((b, k), v).unwrap_or_else(|_| Array2::zeros((b, k)))
 }
 
@@ -177,7 +192,11 @@ pub fn argmax(v: &[f32]) -> usize {
 }
 
 /// The items of a split of a dataset, as the run defines them (same task, same seed).
-pub fn split_items(run: &LoadedRun, index: &DatasetIndex, split: Split) -> Result<(Task, Vec<Item>), TrainError> {
+pub fn split_items(
+    run: &LoadedRun,
+    index: &DatasetIndex,
+    split: Split,
+) -> Result<(Task, Vec<Item>), TrainError> {
     let task = Task::resolve(&run.config.task, index)?;
     if task.classes != run.config.classes {
         return Err(TrainError::RunDir {
@@ -193,15 +212,34 @@ pub fn split_items(run: &LoadedRun, index: &DatasetIndex, split: Split) -> Resul
 }
 
 /// Evaluates a loaded run on `items` of `index`, silence noise seeded as in training.
-pub fn evaluate_items(run: &LoadedRun, index: &DatasetIndex, items: &[Item], split: Split) -> Result<EvalReport, TrainError> {
+pub fn evaluate_items(
+    run: &LoadedRun,
+    index: &DatasetIndex,
+    items: &[Item],
+    split: Split,
+) -> Result<EvalReport, TrainError> {
     let store = AudioStore::load(index, &[items], run.config.clip_samples)?;
     let salt = match split {
         Split::Test => 0x7e57,
         Split::Valid => 0xfeed,
         Split::Train => 0x7a1,
     };
-    let feats = clean_features(&store, items, &run.frontend, &run.config.augment, Some(&run.norm), run.config.seed ^ salt);
-    let c = evaluate_features(&run.model, &run.device, &feats, items, run.classes().len(), run.config.eval_batch_size);
+    let feats = clean_features(
+        &store,
+        items,
+        &run.frontend,
+        &run.config.augment,
+        Some(&run.norm),
+        run.config.seed ^ salt,
+    );
+    let c = evaluate_features(
+        &run.model,
+        &run.device,
+        &feats,
+        items,
+        run.classes().len(),
+        run.config.eval_batch_size,
+    );
     Ok(EvalReport::new(run.classes(), split.name(), c))
 }
 
@@ -209,7 +247,9 @@ pub fn evaluate_items(run: &LoadedRun, index: &DatasetIndex, items: &[Item], spl
 /// (the run's own data folder when `None`) and writes `eval_<split>.json` into the run folder.
 pub fn evaluate(dir: &Path, data: Option<&Path>, split: Split) -> Result<EvalReport, TrainError> {
     let run = LoadedRun::open(dir, false)?;
-    let root = data.map(Path::to_path_buf).unwrap_or_else(|| run.config.data.clone());
+    let root = data
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| run.config.data.clone());
     let index = DatasetIndex::open(&root)?;
     let (_task, items) = split_items(&run, &index, split)?;
     let report = evaluate_items(&run, &index, &items, split)?;
@@ -225,5 +265,8 @@ pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
 /// A tensor from a `[B, K]` array.
 pub fn tensor2(x: Array2<f32>, device: &Device) -> Tensor<2> {
     let (a, b) = x.dim();
-    Tensor::from_data(TensorData::new(x.into_raw_vec_and_offset().0, [a, b]), device)
+    Tensor::from_data(
+        TensorData::new(x.into_raw_vec_and_offset().0, [a, b]),
+        device,
+    )
 }

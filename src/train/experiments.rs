@@ -74,7 +74,13 @@ fn mean_std(v: &[f64]) -> (f64, f64) {
 pub fn slug(spec: &str) -> String {
     let mut s: String = spec
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
         .collect();
     while s.contains("--") {
         s = s.replace("--", "-");
@@ -102,7 +108,9 @@ pub fn compare(
     progress: &mut dyn Progress,
 ) -> Result<Vec<CompareRow>, TrainError> {
     if modes.is_empty() || seeds == 0 {
-        return Err(TrainError::Config("compare needs at least one mode and one seed".into()));
+        return Err(TrainError::Config(
+            "compare needs at least one mode and one seed".into(),
+        ));
     }
     for m in modes {
         m.parse::<crate::mix::RandomMix>()?;
@@ -114,7 +122,9 @@ pub fn compare(
             let dir = out.join("runs").join(format!("{}-s{seed}", slug(mode)));
             let state = match finished(&dir, base.epochs) {
                 Some(st) => {
-                    progress.message(&format!("{mode} seed {seed}: finished earlier, not retrained"));
+                    progress.message(&format!(
+                        "{mode} seed {seed}: finished earlier, not retrained"
+                    ));
                     st
                 }
                 None => {
@@ -135,7 +145,10 @@ pub fn compare(
             };
             let eval: super::EvalReport = {
                 let p = RunPaths::new(&dir).eval("test");
-                let t = std::fs::read_to_string(&p).map_err(|source| TrainError::Io { path: p.clone(), source })?;
+                let t = std::fs::read_to_string(&p).map_err(|source| TrainError::Io {
+                    path: p.clone(),
+                    cause: source,
+                })?;
                 serde_json::from_str(&t).map_err(|e| TrainError::RunDir {
                     path: p,
                     problem: e.to_string(),
@@ -175,7 +188,12 @@ pub fn compare(
     Ok(rows)
 }
 
-fn train_one(cfg: &TrainConfig, dir: &Path, resume: bool, progress: &mut dyn Progress) -> Result<(), TrainError> {
+fn train_one(
+    cfg: &TrainConfig,
+    dir: &Path,
+    resume: bool,
+    progress: &mut dyn Progress,
+) -> Result<(), TrainError> {
     super::train(cfg, dir, resume, progress).map(|_| ())
 }
 
@@ -195,7 +213,8 @@ fn write_compare(out: &Path, runs: &[CompareRun], rows: &[CompareRow]) -> Result
         );
     }
     atomic_write_bytes(&out.join("results.csv"), csv.as_bytes())?;
-    let mut sum = String::from("mix,seeds,test_mean,test_std,valid_mean,valid_std,epochs,seconds_mean\n");
+    let mut sum =
+        String::from("mix,seeds,test_mean,test_std,valid_mean,valid_std,epochs,seconds_mean\n");
     let mut md = String::from(
         "| mix | seeds | test accuracy (mean ± std) | best valid accuracy (mean ± std) | epochs | wall time per run |\n|---|---|---|---|---|---|\n",
     );
@@ -203,7 +222,14 @@ fn write_compare(out: &Path, runs: &[CompareRun], rows: &[CompareRow]) -> Result
         let _ = writeln!(
             sum,
             "\"{}\",{},{:.6},{:.6},{:.6},{:.6},{},{:.1}",
-            r.mix, r.seeds, r.test_mean, r.test_std, r.valid_mean, r.valid_std, r.epochs, r.seconds_mean
+            r.mix,
+            r.seeds,
+            r.test_mean,
+            r.test_std,
+            r.valid_mean,
+            r.valid_std,
+            r.epochs,
+            r.seconds_mean
         );
         let _ = writeln!(
             md,
@@ -318,11 +344,16 @@ pub struct RobustPoint {
 /// unit-RMS-relative scale 0.01 so that silence stays near-silent).
 fn add_at_snr(clip: &mut [f32], noise: &[f32], snr_db: f32) {
     let p_s: f64 = clip.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / clip.len().max(1) as f64;
-    let p_n: f64 = noise.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / noise.len().max(1) as f64;
+    let p_n: f64 =
+        noise.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / noise.len().max(1) as f64;
     if p_n <= 0.0 {
         return;
     }
-    let target = if p_s > 0.0 { p_s / 10f64.powf(snr_db as f64 / 10.0) } else { 1e-4 };
+    let target = if p_s > 0.0 {
+        p_s / 10f64.powf(snr_db as f64 / 10.0)
+    } else {
+        1e-4
+    };
     let g = (target / p_n).sqrt() as f32;
     for (c, n) in clip.iter_mut().zip(noise) {
         *c += g * n;
@@ -338,17 +369,27 @@ fn occlude(x: &mut Array4<f32>, kind: Perturbation, pct: f32, floor: f32, rng: &
             Perturbation::OcclusionBand => (((h as f32 * frac).round() as usize).min(h), w),
             _ => {
                 let r = frac.sqrt();
-                (((h as f32 * r).round() as usize).min(h), ((w as f32 * r).round() as usize).min(w))
+                (
+                    ((h as f32 * r).round() as usize).min(h),
+                    ((w as f32 * r).round() as usize).min(w),
+                )
             }
         };
         let top = rng.random_range(0..=h - bh);
         let left = rng.random_range(0..=w - bw);
-        x.slice_mut(s![i, .., top..top + bh, left..left + bw]).fill(floor);
+        x.slice_mut(s![i, .., top..top + bh, left..left + bw])
+            .fill(floor);
     }
 }
 
 /// FGSM: `x + ε·sign(∇ₓ CE(model(x), y))` with the model in evaluation mode.
-fn fgsm(run: &LoadedRun, model_ad: &crate::model::KwsCnn, x: &Array4<f32>, labels: &[usize], eps: f32) -> Array4<f32> {
+fn fgsm(
+    run: &LoadedRun,
+    model_ad: &crate::model::KwsCnn,
+    x: &Array4<f32>,
+    labels: &[usize],
+    eps: f32,
+) -> Array4<f32> {
     if eps == 0.0 {
         return x.clone();
     }
@@ -387,21 +428,33 @@ pub fn robustness(
     progress: &mut dyn Progress,
 ) -> Result<Vec<RobustPoint>, TrainError> {
     if runs.is_empty() {
-        return Err(TrainError::Config("robustness needs at least one --run".into()));
+        return Err(TrainError::Config(
+            "robustness needs at least one --run".into(),
+        ));
     }
     create_dir_all(out)?;
     let mut points = Vec::new();
     for dir in runs {
         let run = LoadedRun::open(dir, false)?;
-        let root = data.map(Path::to_path_buf).unwrap_or_else(|| run.config.data.clone());
+        let root = data
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| run.config.data.clone());
         let index = DatasetIndex::open(&root)?;
         let (_task, items) = split_items(&run, &index, Split::Test)?;
         let store = AudioStore::load(&index, &[&items], run.config.clip_samples)?;
         let ad = run.device.clone().autodiff();
         let model_ad = load_frozen_autodiff(dir, &run, &ad)?;
         let floor = (10.0 * run.config.mel.amin.log10() - run.norm.mean) / run.norm.std;
-        let measure = |name: &str, sev: f32, acc: f64, points: &mut Vec<RobustPoint>, progress: &mut dyn Progress| {
-            progress.message(&format!("{}: {name} {sev}: accuracy {:.4}", dir.display(), acc));
+        let measure = |name: &str,
+                       sev: f32,
+                       acc: f64,
+                       points: &mut Vec<RobustPoint>,
+                       progress: &mut dyn Progress| {
+            progress.message(&format!(
+                "{}: {name} {sev}: accuracy {:.4}",
+                dir.display(),
+                acc
+            ));
             points.push(RobustPoint {
                 run: dir.clone(),
                 perturbation: name.to_string(),
@@ -419,11 +472,16 @@ pub fn robustness(
                 _ => &cfg.occlusion_pct,
             };
             if p == Perturbation::BackgroundNoise && !store.has_noise() {
-                progress.message(&format!("{}: no background noise files; skipping background noise", root.display()));
+                progress.message(&format!(
+                    "{}: no background noise files; skipping background noise",
+                    root.display()
+                ));
                 continue;
             }
             for &sev in sevs {
-                let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ (sev.to_bits() as u64) ^ ((p as u64) << 40));
+                let mut rng = ChaCha8Rng::seed_from_u64(
+                    cfg.seed ^ (sev.to_bits() as u64) ^ ((p as u64) << 40),
+                );
                 let x = match p {
                     Perturbation::WhiteNoise | Perturbation::BackgroundNoise => {
                         let noisy = audio_set(&store, &items, &run, Some((p, sev)), cfg.seed);
@@ -437,7 +495,8 @@ pub fn robustness(
                         for st in (0..items.len()).step_by(bsz) {
                             let en = (st + bsz).min(items.len());
                             let xb = x.slice(s![st..en, .., .., ..]).to_owned();
-                            let labels: Vec<usize> = items[st..en].iter().map(|i| i.label).collect();
+                            let labels: Vec<usize> =
+                                items[st..en].iter().map(|i| i.label).collect();
                             let a = fgsm(&run, &model_ad, &xb, &labels, eps);
                             adv.slice_mut(s![st..en, .., .., ..]).assign(&a);
                         }
@@ -458,7 +517,11 @@ pub fn robustness(
     Ok(points)
 }
 
-fn load_frozen_autodiff(dir: &Path, run: &LoadedRun, ad: &burn::tensor::Device) -> Result<crate::model::KwsCnn, TrainError> {
+fn load_frozen_autodiff(
+    dir: &Path,
+    run: &LoadedRun,
+    ad: &burn::tensor::Device,
+) -> Result<crate::model::KwsCnn, TrainError> {
     let p = RunPaths::new(dir).best();
     let ck = Checkpoint::load(&p)?;
     let cfg = run
@@ -466,23 +529,34 @@ fn load_frozen_autodiff(dir: &Path, run: &LoadedRun, ad: &burn::tensor::Device) 
         .model
         .clone()
         .ok_or_else(|| TrainError::Config("run has no model".into()))?;
-    let rec = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(ck.model)).map_err(|e| TrainError::Checkpoint {
-        path: p.clone(),
-        problem: e.to_string(),
-    })?;
-    let m = cfg.init(ad).try_load_record(rec).map_err(|e| TrainError::Checkpoint {
-        path: p,
-        problem: e.to_string(),
-    })?;
+    let rec = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(ck.model))
+        .map_err(|e| TrainError::Checkpoint {
+            path: p.clone(),
+            problem: e.to_string(),
+        })?;
+    let m = cfg
+        .init(ad)
+        .try_load_record(rec)
+        .map_err(|e| TrainError::Checkpoint {
+            path: p,
+            problem: e.to_string(),
+        })?;
     Ok(m.freeze())
 }
 
-fn audio_set(store: &AudioStore, items: &[Item], run: &LoadedRun, noise: Option<(Perturbation, f32)>, seed: u64) -> Vec<Vec<f32>> {
+fn audio_set(
+    store: &AudioStore,
+    items: &[Item],
+    run: &LoadedRun,
+    noise: Option<(Perturbation, f32)>,
+    seed: u64,
+) -> Vec<Vec<f32>> {
     items
         .iter()
         .enumerate()
         .map(|(k, it)| {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ k as u64);
+            let mut rng =
+                ChaCha8Rng::seed_from_u64(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ k as u64);
             let mut buf = vec![0.0; run.config.clip_samples];
             store.clean(it, &run.config.augment, &mut buf, &mut rng);
             if let Some((p, snr)) = noise {
@@ -524,10 +598,21 @@ fn accuracy_of(run: &LoadedRun, x: &Array4<f32>, items: &[Item]) -> f64 {
     correct as f64 / n.max(1) as f64
 }
 
-fn write_robustness(out: &Path, runs: &[PathBuf], points: &[RobustPoint]) -> Result<(), TrainError> {
+fn write_robustness(
+    out: &Path,
+    runs: &[PathBuf],
+    points: &[RobustPoint],
+) -> Result<(), TrainError> {
     let mut csv = String::from("run,perturbation,severity,accuracy\n");
     for p in points {
-        let _ = writeln!(csv, "{},{},{},{:.6}", p.run.display(), p.perturbation, p.severity, p.accuracy);
+        let _ = writeln!(
+            csv,
+            "{},{},{},{:.6}",
+            p.run.display(),
+            p.perturbation,
+            p.severity,
+            p.accuracy
+        );
     }
     atomic_write_bytes(&out.join("robustness.csv"), csv.as_bytes())?;
     // Markdown: one table per perturbation, runs as rows, severities as columns.
@@ -538,7 +623,11 @@ fn write_robustness(out: &Path, runs: &[PathBuf], points: &[RobustPoint]) -> Res
             families.push(&p.perturbation);
         }
     }
-    let run_name = |r: &PathBuf| r.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let run_name = |r: &PathBuf| {
+        r.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
     let mut plots: Vec<(String, Vec<String>, Vec<(String, Vec<f64>)>)> = Vec::new();
     for fam in &families {
         let sevs: Vec<f32> = {
@@ -553,7 +642,15 @@ fn write_robustness(out: &Path, runs: &[PathBuf], points: &[RobustPoint]) -> Res
         let _ = writeln!(md, "\n**{fam}**\n");
         let _ = write!(md, "| run |");
         for s in &sevs {
-            let _ = write!(md, " {} |", if s.is_nan() { "-".to_string() } else { s.to_string() });
+            let _ = write!(
+                md,
+                " {} |",
+                if s.is_nan() {
+                    "-".to_string()
+                } else {
+                    s.to_string()
+                }
+            );
         }
         let _ = writeln!(md, "\n|---|{}", "---|".repeat(sevs.len()));
         let mut series = Vec::new();
@@ -561,14 +658,18 @@ fn write_robustness(out: &Path, runs: &[PathBuf], points: &[RobustPoint]) -> Res
             let _ = write!(md, "| {} |", r.display());
             let mut ys = Vec::new();
             if *fam != "clean"
-                && let Some(c) = points.iter().find(|p| &p.run == r && p.perturbation == "clean")
+                && let Some(c) = points
+                    .iter()
+                    .find(|p| &p.run == r && p.perturbation == "clean")
             {
                 ys.push(100.0 * c.accuracy);
             }
             for s in &sevs {
                 let acc = points
                     .iter()
-                    .find(|p| &p.run == r && p.perturbation == *fam && p.severity.to_bits() == s.to_bits())
+                    .find(|p| {
+                        &p.run == r && p.perturbation == *fam && p.severity.to_bits() == s.to_bits()
+                    })
                     .map(|p| p.accuracy);
                 match acc {
                     Some(a) => {
@@ -619,10 +720,16 @@ mod tests {
     fn snr_is_respected() {
         let mut c: Vec<f32> = (0..16000).map(|i| (i as f32 * 0.1).sin()).collect();
         let orig = c.clone();
-        let n: Vec<f32> = (0..16000).map(|i| ((i * 7919) % 13) as f32 / 6.0 - 1.0).collect();
+        let n: Vec<f32> = (0..16000)
+            .map(|i| ((i * 7919) % 13) as f32 / 6.0 - 1.0)
+            .collect();
         add_at_snr(&mut c, &n, 10.0);
         let ps: f64 = orig.iter().map(|v| (*v as f64).powi(2)).sum();
-        let pn: f64 = c.iter().zip(&orig).map(|(a, b)| ((a - b) as f64).powi(2)).sum();
+        let pn: f64 = c
+            .iter()
+            .zip(&orig)
+            .map(|(a, b)| ((a - b) as f64).powi(2))
+            .sum();
         assert!((10.0 * (ps / pn).log10() - 10.0).abs() < 0.01);
     }
 }

@@ -45,12 +45,19 @@ impl LoadedRun {
     }
 
     /// Top-`k` labels of each WAV file.
-    pub fn predict_files(&self, files: &[PathBuf], k: usize) -> Result<Vec<Prediction>, TrainError> {
+    pub fn predict_files(
+        &self,
+        files: &[PathBuf],
+        k: usize,
+    ) -> Result<Vec<Prediction>, TrainError> {
         let mut out = Vec::new();
         for chunk in files.chunks(self.config.eval_batch_size.max(1)) {
             let mut clips = Vec::with_capacity(chunk.len());
             for f in chunk {
-                clips.push(audio::load_clip(f, self.config.clip_samples).map_err(crate::data::DataError::from)?);
+                clips.push(
+                    audio::load_clip(f, self.config.clip_samples)
+                        .map_err(crate::data::DataError::from)?,
+                );
             }
             let p = self.probabilities(self.features_of(&clips));
             for (f, row) in chunk.iter().zip(p.outer_iter()) {
@@ -114,7 +121,10 @@ pub struct Detection {
 /// moving average over `cfg.smooth` windows, and reports each run of windows whose best class is
 /// the same keyword (not silence, not unknown) with a smoothed score ≥ `cfg.threshold`.
 pub fn spot(run: &LoadedRun, wav: &Path, cfg: &SpotConfig) -> Result<Vec<Detection>, TrainError> {
-    if !(cfg.hop_s.is_finite() && cfg.hop_s > 0.0) || cfg.smooth == 0 || !(0.0..=1.0).contains(&cfg.threshold) {
+    if !(cfg.hop_s.is_finite() && cfg.hop_s > 0.0)
+        || cfg.smooth == 0
+        || !(0.0..=1.0).contains(&cfg.threshold)
+    {
         return Err(TrainError::Config(format!(
             "spot: hop {} s must be > 0, smoothing {} ≥ 1, threshold {} in [0, 1]",
             cfg.hop_s, cfg.smooth, cfg.threshold
@@ -132,7 +142,9 @@ pub fn spot(run: &LoadedRun, wav: &Path, cfg: &SpotConfig) -> Result<Vec<Detecti
     let batch = run.config.eval_batch_size.max(1);
     for start in (0..n_win).step_by(batch) {
         let end = (start + batch).min(n_win);
-        let clips: Vec<Vec<f32>> = (start..end).map(|w| x[w * hop..w * hop + win].to_vec()).collect();
+        let clips: Vec<Vec<f32>> = (start..end)
+            .map(|w| x[w * hop..w * hop + win].to_vec())
+            .collect();
         let p = run.probabilities(run.features_of(&clips));
         probs.slice_mut(s![start..end, ..]).assign(&p);
     }
@@ -162,7 +174,11 @@ pub fn spot(run: &LoadedRun, wav: &Path, cfg: &SpotConfig) -> Result<Vec<Detecti
         };
         match (current, hit) {
             (Some((c, first, bt, bs)), Some((c2, sc))) if c == c2 => {
-                current = Some(if sc > bs { (c, first, t, sc) } else { (c, first, bt, bs) });
+                current = Some(if sc > bs {
+                    (c, first, t, sc)
+                } else {
+                    (c, first, bt, bs)
+                });
             }
             (cur, h) => {
                 if let Some((c, _first, bt, bs)) = cur {

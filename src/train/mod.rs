@@ -27,13 +27,12 @@ pub enum TrainError {
     #[error("configuration: {0}")]
     Config(String),
     /// A file or folder could not be read or created.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The path.
         path: PathBuf,
         /// The cause.
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// An output could not be written.
     #[error(transparent)]

@@ -66,7 +66,10 @@ struct Prepared {
     frontend: MelFrontend,
 }
 
-fn prepare(cfg: &TrainConfig, progress: &mut dyn Progress) -> Result<(DatasetIndex, Prepared), TrainError> {
+fn prepare(
+    cfg: &TrainConfig,
+    progress: &mut dyn Progress,
+) -> Result<(DatasetIndex, Prepared), TrainError> {
     let index = DatasetIndex::open(&cfg.data)?;
     for w in &index.warnings {
         progress.message(&format!("warning: {w}"));
@@ -112,14 +115,20 @@ fn lock_run(paths: &RunPaths) -> Result<RunLock, TrainError> {
         .truncate(false)
         .write(true)
         .open(&p)
-        .map_err(|source| TrainError::Io { path: p.clone(), source })?;
+        .map_err(|source| TrainError::Io {
+            path: p.clone(),
+            cause: source,
+        })?;
     match f.try_lock() {
         Ok(()) => Ok(RunLock { _file: f }),
         Err(std::fs::TryLockError::WouldBlock) => Err(TrainError::RunDir {
             path: paths.dir.clone(),
             problem: "another training process is using this run folder".into(),
         }),
-        Err(std::fs::TryLockError::Error(source)) => Err(TrainError::Io { path: p, source }),
+        Err(std::fs::TryLockError::Error(source)) => Err(TrainError::Io {
+            path: p,
+            cause: source,
+        }),
     }
 }
 
@@ -127,7 +136,10 @@ fn lock_run(paths: &RunPaths) -> Result<RunLock, TrainError> {
 pub(crate) fn tensor4(x: Array4<f32>, device: &Device) -> Tensor<4> {
     let shape = x.shape().to_vec();
     let data = x.into_raw_vec_and_offset().0;
-    Tensor::from_data(TensorData::new(data, [shape[0], shape[1], shape[2], shape[3]]), device)
+    Tensor::from_data(
+        TensorData::new(data, [shape[0], shape[1], shape[2], shape[3]]),
+        device,
+    )
 }
 
 fn tensor2(x: Array2<f32>, device: &Device) -> Tensor<2> {
@@ -223,37 +235,57 @@ impl LoadedRun {
         let logits = self.model.forward(tensor4(x, &self.device));
         let p = burn::tensor::activation::softmax(logits, 1);
         let k = self.config.classes.len();
-        let v: Vec<f32> = p.into_data().try_to_vec::<f32>().unwrap_or_else(|_| vec![0.0; b * k]);
+        let v: Vec<f32> = p
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap_or_else(|_| vec![0.0; b * k]);
         Array2::from_shape_vec((b, k), v).unwrap_or_else(|_| Array2::zeros((b, k)))
     }
 }
 
 fn read_config(paths: &RunPaths) -> Result<TrainConfig, TrainError> {
     let p = paths.config();
-    let text = std::fs::read_to_string(&p).map_err(|source| TrainError::Io { path: p.clone(), source })?;
+    let text = std::fs::read_to_string(&p).map_err(|source| TrainError::Io {
+        path: p.clone(),
+        cause: source,
+    })?;
     serde_json::from_str(&text).map_err(|e| TrainError::RunDir {
         path: p,
         problem: format!("not a valid run configuration: {e}"),
     })
 }
 
-fn load_model(cfg: &ModelConfig, bytes: &[u8], device: &Device, path: &Path) -> Result<KwsCnn, TrainError> {
+fn load_model(
+    cfg: &ModelConfig,
+    bytes: &[u8],
+    device: &Device,
+    path: &Path,
+) -> Result<KwsCnn, TrainError> {
     cfg.validate().map_err(TrainError::Config)?;
-    let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes.to_vec())).map_err(|e| TrainError::Checkpoint {
-        path: path.to_path_buf(),
-        problem: format!("corrupt model section: {e}"),
-    })?;
-    cfg.init(device).try_load_record(record).map_err(|e| TrainError::Checkpoint {
-        path: path.to_path_buf(),
-        problem: format!("weights do not fit the model in config.json: {e}"),
-    })
+    let record =
+        burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes.to_vec()))
+            .map_err(|e| TrainError::Checkpoint {
+                path: path.to_path_buf(),
+                problem: format!("corrupt model section: {e}"),
+            })?;
+    cfg.init(device)
+        .try_load_record(record)
+        .map_err(|e| TrainError::Checkpoint {
+            path: path.to_path_buf(),
+            problem: format!("weights do not fit the model in config.json: {e}"),
+        })
 }
 
 /// Trains a keyword spotter into `out`, or continues the run in `out` when `resume` is set.
 ///
 /// A new run refuses a folder that already holds a run. The best checkpoint (by validation
 /// accuracy) and the last one are kept; at the end the test split is evaluated with the best.
-pub fn train(cfg: &TrainConfig, out: &Path, resume: bool, progress: &mut dyn Progress) -> Result<TrainSummary, TrainError> {
+pub fn train(
+    cfg: &TrainConfig,
+    out: &Path,
+    resume: bool,
+    progress: &mut dyn Progress,
+) -> Result<TrainSummary, TrainError> {
     let t_start = Instant::now();
     let paths = RunPaths::new(out);
     let (mut cfg, start_ck) = if resume {
@@ -268,7 +300,9 @@ pub fn train(cfg: &TrainConfig, out: &Path, resume: bool, progress: &mut dyn Pro
         if paths.config().exists() || paths.last().exists() {
             return Err(TrainError::RunDir {
                 path: out.to_path_buf(),
-                problem: "already holds a run; pass --resume to continue it or choose another --out".into(),
+                problem:
+                    "already holds a run; pass --resume to continue it or choose another --out"
+                        .into(),
             });
         }
         (cfg.clone(), None)
@@ -297,20 +331,35 @@ pub fn train(cfg: &TrainConfig, out: &Path, resume: bool, progress: &mut dyn Pro
     } else {
         cfg.classes = data.task.classes.clone();
         cfg.model = Some(ModelConfig::new(n_classes, n_mels, n_frames));
-        let train_clean = clean_features(&data.store, &data.train, &data.frontend, &cfg.augment, None, cfg.seed);
+        let train_clean = clean_features(
+            &data.store,
+            &data.train,
+            &data.frontend,
+            &cfg.augment,
+            None,
+            cfg.seed,
+        );
         cfg.normalization = Some(Normalization::fit(&train_clean));
-        let json = serde_json::to_vec_pretty(&cfg).map_err(|e| TrainError::Config(e.to_string()))?;
+        let json =
+            serde_json::to_vec_pretty(&cfg).map_err(|e| TrainError::Config(e.to_string()))?;
         atomic_write_bytes(&paths.config(), &json)?;
     }
-    let model_cfg = cfg.model.clone().ok_or_else(|| TrainError::Config("model missing".into()))?;
+    let model_cfg = cfg
+        .model
+        .clone()
+        .ok_or_else(|| TrainError::Config("model missing".into()))?;
     model_cfg.validate().map_err(TrainError::Config)?;
-    let norm = cfg.normalization.ok_or_else(|| TrainError::Config("normalisation missing".into()))?;
+    let norm = cfg
+        .normalization
+        .ok_or_else(|| TrainError::Config("normalisation missing".into()))?;
 
     let base_device = cfg.backend.device().map_err(TrainError::Config)?;
     let device = base_device.clone().autodiff();
     device.seed(cfg.seed);
     let mut model = model_cfg.init(&device);
-    let mut optim = AdamWConfig::new().with_weight_decay(cfg.weight_decay).init();
+    let mut optim = AdamWConfig::new()
+        .with_weight_decay(cfg.weight_decay)
+        .init();
     let mut state = TrainState {
         epoch: 0,
         step: 0,
@@ -331,17 +380,36 @@ pub fn train(cfg: &TrainConfig, out: &Path, resume: bool, progress: &mut dyn Pro
                 problem: format!("corrupt optimizer section: {e}"),
             })?;
         state = ck.state;
-        progress.message(&format!("resuming {} after epoch {}", out.display(), state.epoch));
+        progress.message(&format!(
+            "resuming {} after epoch {}",
+            out.display(),
+            state.epoch
+        ));
     }
     if state.epoch >= cfg.epochs {
-        progress.message(&format!("{} already finished {} epochs", out.display(), state.epoch));
+        progress.message(&format!(
+            "{} already finished {} epochs",
+            out.display(),
+            state.epoch
+        ));
     }
 
-    let valid_feats = clean_features(&data.store, &data.valid, &data.frontend, &cfg.augment, Some(&norm), cfg.seed ^ 0xfeed);
+    let valid_feats = clean_features(
+        &data.store,
+        &data.valid,
+        &data.frontend,
+        &cfg.augment,
+        Some(&norm),
+        cfg.seed ^ 0xfeed,
+    );
     let n_train = data.train.len();
     let bs = cfg.batch_size.min(n_train);
     // Drop a last batch of a single sample (batch norm needs two).
-    let steps_per_epoch = if n_train % bs == 1 { n_train / bs } else { n_train.div_ceil(bs) };
+    let steps_per_epoch = if n_train % bs == 1 {
+        n_train / bs
+    } else {
+        n_train.div_ceil(bs)
+    };
     let total_steps = steps_per_epoch * cfg.epochs;
 
     for epoch in state.epoch..cfg.epochs {
@@ -367,10 +435,27 @@ pub fn train(cfg: &TrainConfig, out: &Path, resume: bool, progress: &mut dyn Pro
                 for s in 0..steps_per_epoch {
                     let idx = &order[s * bs..((s + 1) * bs).min(n_train)];
                     let items: Vec<Item> = idx.iter().map(|&i| data.train[i]).collect();
-                    let b = pipeline::train_batch(&data.store, &items, &data.frontend, &cfg.augment, &norm, n_classes, &mut rng);
+                    let b = pipeline::train_batch(
+                        &data.store,
+                        &items,
+                        &data.frontend,
+                        &cfg.augment,
+                        &norm,
+                        n_classes,
+                        &mut rng,
+                    );
                     let msg = mixer
                         .mix(b.x.view(), b.y.view(), &mut mix_rng)
-                        .map(|m| (pipeline::Batch { x: m.x, y: b.y, labels: b.labels }, m.y))
+                        .map(|m| {
+                            (
+                                pipeline::Batch {
+                                    x: m.x,
+                                    y: b.y,
+                                    labels: b.labels,
+                                },
+                                m.y,
+                            )
+                        })
                         .map_err(TrainError::from);
                     if tx.send(msg).is_err() {
                         return;
@@ -379,7 +464,9 @@ pub fn train(cfg: &TrainConfig, out: &Path, resume: bool, progress: &mut dyn Pro
             });
             for s in 0..steps_per_epoch {
                 let t_wait = Instant::now();
-                let msg = rx.recv().map_err(|_| TrainError::Config("data pipeline stopped".into()))?;
+                let msg = rx
+                    .recv()
+                    .map_err(|_| TrainError::Config("data pipeline stopped".into()))?;
                 wait += t_wait.elapsed();
                 let (batch, targets) = msg?;
                 let b = batch.labels.len();
@@ -401,7 +488,11 @@ pub fn train(cfg: &TrainConfig, out: &Path, resume: bool, progress: &mut dyn Pro
                 model = optim.step(lr, model.clone(), grads);
                 state.step += 1;
                 loss_sum += loss_v * b as f64;
-                correct += pred.iter().zip(&batch.labels).filter(|(p, l)| **p as usize == **l).count();
+                correct += pred
+                    .iter()
+                    .zip(&batch.labels)
+                    .filter(|(p, l)| **p as usize == **l)
+                    .count();
                 seen += b;
                 progress.step(
                     s + 1,
@@ -421,7 +512,14 @@ pub fn train(cfg: &TrainConfig, out: &Path, resume: bool, progress: &mut dyn Pro
             });
         }
         let valid_model = model.valid();
-        let v = evaluate_features(&valid_model, &base_device, &valid_feats, &data.valid, n_classes, cfg.eval_batch_size);
+        let v = evaluate_features(
+            &valid_model,
+            &base_device,
+            &valid_feats,
+            &data.valid,
+            n_classes,
+            cfg.eval_batch_size,
+        );
         state.epoch = epoch + 1;
         state.rng.next_epoch = epoch + 1;
         let m = EpochMetrics {
@@ -462,8 +560,22 @@ pub fn train(cfg: &TrainConfig, out: &Path, resume: bool, progress: &mut dyn Pro
 
     // Test with the best checkpoint.
     let best = LoadedRun::open(out, false)?;
-    let test_feats = clean_features(&data.store, &data.test, &data.frontend, &cfg.augment, Some(&norm), cfg.seed ^ 0x7e57);
-    let test = evaluate_features(&best.model, &best.device, &test_feats, &data.test, n_classes, cfg.eval_batch_size);
+    let test_feats = clean_features(
+        &data.store,
+        &data.test,
+        &data.frontend,
+        &cfg.augment,
+        Some(&norm),
+        cfg.seed ^ 0x7e57,
+    );
+    let test = evaluate_features(
+        &best.model,
+        &best.device,
+        &test_feats,
+        &data.test,
+        n_classes,
+        cfg.eval_batch_size,
+    );
     let test = EvalReport::new(&cfg.classes, "test", test);
     let summary = TrainSummary {
         history: state.history.clone(),
@@ -493,7 +605,11 @@ fn write_report(paths: &RunPaths, cfg: &TrainConfig, s: &TrainSummary) -> Result
     let mut r = String::new();
     r.push_str("# randommix training run\n\n");
     r.push_str(&format!("- data: `{}`\n", cfg.data.display()));
-    r.push_str(&format!("- classes ({}): {}\n", cfg.classes.len(), cfg.classes.join(" ")));
+    r.push_str(&format!(
+        "- classes ({}): {}\n",
+        cfg.classes.len(),
+        cfg.classes.join(" ")
+    ));
     r.push_str(&format!("- mix: `{}`\n", cfg.mix));
     r.push_str(&format!(
         "- epochs: {}, batch {}, lr {}, seed {}\n",
@@ -503,7 +619,10 @@ fn write_report(paths: &RunPaths, cfg: &TrainConfig, s: &TrainSummary) -> Result
         "- best validation accuracy: {:.4} (epoch {})\n",
         s.best_valid_acc, s.best_epoch
     ));
-    r.push_str(&format!("- test accuracy (best checkpoint): {:.4}\n", s.test.accuracy));
+    r.push_str(&format!(
+        "- test accuracy (best checkpoint): {:.4}\n",
+        s.test.accuracy
+    ));
     if let Some(m) = s.history.last() {
         r.push_str(&format!(
             "- throughput (last epoch): {:.0} samples/s, data-pipeline wait {:.1} % of training time\n",
@@ -511,10 +630,16 @@ fn write_report(paths: &RunPaths, cfg: &TrainConfig, s: &TrainSummary) -> Result
             100.0 * m.data_wait_share
         ));
     }
-    r.push_str(&format!("- wall time of this process: {:.1} s\n\n", s.seconds));
+    r.push_str(&format!(
+        "- wall time of this process: {:.1} s\n\n",
+        s.seconds
+    ));
     r.push_str("## Test accuracy per class\n\n| class | accuracy | samples |\n|---|---|---|\n");
     for c in &s.test.per_class {
-        r.push_str(&format!("| {} | {:.4} | {} |\n", c.class, c.accuracy, c.samples));
+        r.push_str(&format!(
+            "| {} | {:.4} | {} |\n",
+            c.class, c.accuracy, c.samples
+        ));
     }
     atomic_write_bytes(&paths.report(), r.as_bytes())?;
     Ok(())

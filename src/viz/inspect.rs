@@ -59,7 +59,7 @@ const PICK_SEED_SALT: u64 = 0x7069_636b_636c_6970;
 #[non_exhaustive]
 pub enum InspectError {
     /// The mixing spec could not be parsed or describes an invalid mixer.
-    #[error("invalid mixing spec {spec:?}")]
+    #[error("cannot use mixing spec {spec:?}")]
     Spec {
         /// The spec as given.
         spec: String,

@@ -1,0 +1,69 @@
+//! Training-step and inference throughput of the CNN on [64, 1, 40, 101], burn-flex.
+//!
+//! `reference` is the network of `../shared/peers/bench_train.py` (conv 32-64-64, BN, ReLU,
+//! two max-pools, GAP, linear); `default` is randommix's default network. Compare with
+//! `/tmp/peers/bin/python ../shared/peers/bench_train.py --threads 2` run in the same session.
+
+use burn::module::Module;
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::tensor::activation::log_softmax;
+use burn::tensor::{Device, Distribution, Tensor};
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use randommix::model::ModelConfig;
+
+fn nets() -> Vec<(&'static str, ModelConfig)> {
+    let mut reference = ModelConfig::new(12, 40, 101);
+    reference.channels = vec![32, 64, 64];
+    reference.dropout = 0.0;
+    vec![
+        ("reference", reference),
+        ("default", ModelConfig::new(12, 40, 101)),
+    ]
+}
+
+fn bench(c: &mut Criterion) {
+    let batch = 64;
+    let mut g = c.benchmark_group("train_step");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(batch as u64));
+    for (name, cfg) in nets() {
+        let device = Device::flex().autodiff();
+        device.seed(0);
+        let mut model = cfg.init(&device);
+        let mut optim = AdamWConfig::new().init();
+        let x: Tensor<4> =
+            Tensor::random([batch, 1, 40, 101], Distribution::Normal(0.0, 1.0), &device);
+        let t: Tensor<2> = burn::tensor::activation::softmax(
+            Tensor::random([batch, 12], Distribution::Normal(0.0, 1.0), &device),
+            1,
+        );
+        g.bench_function(format!("{name}_b{batch}"), |b| {
+            b.iter(|| {
+                let loss = (t.clone() * log_softmax(model.forward(x.clone()), 1))
+                    .sum_dim(1)
+                    .mean()
+                    .neg();
+                let grads = GradientsParams::from_grads(loss.backward(), &model);
+                model = optim.step(1e-3, model.clone(), grads);
+            })
+        });
+    }
+    g.finish();
+
+    let mut g = c.benchmark_group("inference");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(batch as u64));
+    for (name, cfg) in nets() {
+        let device = Device::flex();
+        let model = cfg.init(&device).valid();
+        let x: Tensor<4> =
+            Tensor::random([batch, 1, 40, 101], Distribution::Normal(0.0, 1.0), &device);
+        g.bench_function(format!("{name}_b{batch}"), |b| {
+            b.iter(|| model.forward(x.clone()).into_data())
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
