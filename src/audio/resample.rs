@@ -5,10 +5,13 @@ use std::cell::RefCell;
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{Fft, FixedSync, Resampler};
 
+/// A resampler and the (from, to) rates it was planned for.
+type Cached = Option<((u32, u32), Fft<f32>)>;
+
 thread_local! {
-    /// The last resampler built on this thread, keyed by (from, to): a data set is almost
-    /// always at one rate, so planning once per thread is enough.
-    static CACHE: RefCell<Option<((u32, u32), Fft<f32>)>> = const { RefCell::new(None) };
+    /// The last resampler built on this thread: a data set is almost always at one rate,
+    /// so planning once per thread is enough.
+    static CACHE: RefCell<Cached> = const { RefCell::new(None) };
 }
 
 /// Resamples mono `samples` from `from` Hz to `to` Hz.

@@ -215,7 +215,7 @@ impl MelFrontend {
         // Sample index of window[0]: t·hop + off − half (may be negative).
         let start = (t * hop + off) as isize - half as isize;
         let inside = start >= 0 && start as usize + win <= len;
-        if inside && self.fft.takes_packed() && off % 2 == 0 && win % 2 == 0 {
+        if inside && self.fft.takes_packed() && off.is_multiple_of(2) && win.is_multiple_of(2) {
             // Common case: window the samples straight into the packed complex buffer.
             let src = &samples[start as usize..start as usize + win];
             let (o2, w2) = (off / 2, win / 2);

@@ -33,7 +33,7 @@ use super::rfft::{SpecFft, SpecWork};
 use super::{FeatureError, MelConfig};
 
 /// Griffin-Lim and NNLS settings. Defaults: 32 iterations, momentum 0.99 (librosa's
-/// defaults), 50 NNLS iterations per frame, output length `hop · (frames − 1)`.
+/// defaults), 30 FISTA iterations for the NNLS, output length `hop · (frames − 1)`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GriffinLimConfig {
@@ -53,7 +53,7 @@ impl Default for GriffinLimConfig {
         GriffinLimConfig {
             n_iter: 32,
             momentum: 0.99,
-            nnls_iter: 50,
+            nnls_iter: 30,
             length: None,
         }
     }
@@ -526,7 +526,8 @@ fn cholesky(g: &[f64], n: usize) -> Option<Vec<f64>> {
             let s: f64 = (0..j).map(|k| l[i * n + k] * l[j * n + k]).sum();
             if i == j {
                 let d = g[i * n + i] - s;
-                if !(d > 1e-12 * max_diag) {
+                // Also catches NaN.
+                if d.partial_cmp(&(1e-12 * max_diag)) != Some(std::cmp::Ordering::Greater) {
                     return None;
                 }
                 l[i * n + i] = d.sqrt();

@@ -25,7 +25,7 @@ pub(crate) enum PowerFft {
 
 impl PowerFft {
     pub(crate) fn new(n: usize) -> PowerFft {
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             let m = n / 2;
             let twiddles = (0..m)
                 .map(|k| {
@@ -93,7 +93,7 @@ impl PowerFft {
                 // Bins k and m − k share E and O: with a = Z[k], b = Z[m − k],
                 // E = (a + b̄)/2, O = (a − b̄)/2i, X[k] = E + W^k·O and, since W^m = −1,
                 // X[m − k] = conj(E − W^k·O). So each pair costs one split.
-                let pairs = (m + 1) / 2; // k in 1..pairs, m − k in m − pairs + 1..m
+                let pairs = m.div_ceil(2); // k in 1..pairs, m − k in m − pairs + 1..m
                 let np = pairs - 1;
                 // Reversed copy of the upper half, so that the main loop runs forward only
                 // and vectorises: rev[i] = Z[m − 1 − i].
@@ -121,7 +121,7 @@ impl PowerFft {
                 for (p, &h) in power[m - np..m].iter_mut().rev().zip(hi.iter()) {
                     *p = h;
                 }
-                if m % 2 == 0 && m >= 2 {
+                if m.is_multiple_of(2) && m >= 2 {
                     // The middle bin pairs with itself: W^(m/2) = −i, so X = E − i·O.
                     let a = buf[m / 2];
                     let (er, ei) = (a.re, 0.0f32);
@@ -176,7 +176,7 @@ pub(crate) struct SpecWork {
 
 impl SpecFft {
     pub(crate) fn new(n: usize) -> SpecFft {
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             let m = n / 2;
             let mut planner = FftPlanner::new();
             let angle = |k: usize| -2.0 * std::f64::consts::PI * k as f64 / n as f64;
@@ -243,7 +243,7 @@ impl SpecFft {
                 out_im[m] = 0.0;
                 // As in PowerFft: with a = Z[k], b = Z[m − k], E = (a + b̄)/2,
                 // O = (a − b̄)/2i, X[k] = E + W^k·O and X[m − k] = conj(E − W^k·O).
-                let pairs = (m + 1) / 2;
+                let pairs = m.div_ceil(2);
                 let np = pairs - 1;
                 let (hr, hi) = (&mut w.re2[..np], &mut w.im2[..np]);
                 let lo = out_re[1..pairs].iter_mut().zip(out_im[1..pairs].iter_mut());
@@ -269,7 +269,7 @@ impl SpecFft {
                     *r = vr;
                     *i = vi;
                 }
-                if m % 2 == 0 && m >= 2 {
+                if m.is_multiple_of(2) && m >= 2 {
                     // The middle bin pairs with itself: X = conj(Z[m/2]).
                     out_re[m / 2] = zr[m / 2];
                     out_im[m / 2] = -zi[m / 2];
@@ -422,7 +422,7 @@ mod tests {
                 sf.inverse(&sr, &si, &mut out, &mut w);
                 let mut s2 = spec.clone();
                 s2[0].im = 0.0;
-                if n % 2 == 0 {
+                if n.is_multiple_of(2) {
                     s2[n / 2].im = 0.0;
                 }
                 let mut want_t = vec![0.0f32; n];
