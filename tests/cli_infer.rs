@@ -1,0 +1,313 @@
+//! Using a trained run: predict agrees with eval, spot finds the words of a synthetic long
+//! recording in order, robustness and compare produce their reports.
+//!
+//! One run is trained once (no mixing, a short schedule) and shared by the checks.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_randommix"));
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+fn run_ok(args: &[&str]) -> String {
+    let o = bin().args(args).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "randommix {args:?} failed:\n{err}");
+    assert!(!err.contains("panicked at"), "{err}");
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+struct Shared {
+    _dir: tempfile::TempDir,
+    run: PathBuf,
+}
+
+fn trained() -> &'static Shared {
+    static S: OnceLock<Shared> = OnceLock::new();
+    S.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let run = dir.path().join("run");
+        run_ok(&[
+            "train",
+            "--quiet",
+            "--out",
+            run.to_str().unwrap(),
+            "--epochs",
+            "15",
+            "--mix",
+            "none",
+            "--seed",
+            "2",
+        ]);
+        Shared { _dir: dir, run }
+    })
+}
+
+fn data() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
+}
+
+fn list(name: &str) -> Vec<String> {
+    std::fs::read_to_string(data().join(name))
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+const WORDS: [&str; 10] = [
+    "yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go",
+];
+
+#[test]
+fn predict_agrees_with_eval() {
+    let run = &trained().run;
+    let eval: serde_json::Value =
+        serde_json::from_str(&run_ok(&["eval", "--run", run.to_str().unwrap(), "--json"])).unwrap();
+    let test: Vec<String> = list("testing_list.txt")
+        .into_iter()
+        .filter(|e| WORDS.contains(&e.split('/').next().unwrap()))
+        .collect();
+    let files: Vec<String> = test
+        .iter()
+        .map(|e| data().join(e).to_string_lossy().into_owned())
+        .collect();
+    let mut args = vec![
+        "predict",
+        "--run",
+        run.to_str().unwrap(),
+        "--json",
+        "--top",
+        "2",
+    ];
+    args.extend(files.iter().map(String::as_str));
+    let preds: serde_json::Value = serde_json::from_str(&run_ok(&args)).unwrap();
+    let preds = preds.as_array().unwrap();
+    assert_eq!(preds.len(), test.len());
+    for w in WORDS {
+        let mut n = 0;
+        let mut correct = 0;
+        for (e, p) in test.iter().zip(preds) {
+            if e.split('/').next() == Some(w) {
+                n += 1;
+                let top = &p["top"][0];
+                if top["label"] == w {
+                    correct += 1;
+                }
+                let p0 = top["probability"].as_f64().unwrap();
+                let p1 = p["top"][1]["probability"].as_f64().unwrap();
+                assert!(p0 >= p1 && p0 <= 1.0 && p1 >= 0.0);
+            }
+        }
+        let row = eval["per_class"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["class"] == w)
+            .unwrap();
+        assert_eq!(row["samples"].as_u64().unwrap(), n as u64, "{w}");
+        let acc = row["accuracy"].as_f64().unwrap();
+        assert!(
+            (acc - correct as f64 / n as f64).abs() < 1e-9,
+            "{w}: eval {acc}, predict {correct}/{n}"
+        );
+    }
+}
+
+fn read_clip(p: &Path) -> Vec<i16> {
+    hound::WavReader::open(p)
+        .unwrap()
+        .into_samples::<i16>()
+        .map(|s| s.unwrap())
+        .collect()
+}
+
+#[test]
+fn spot_finds_the_words_in_order() {
+    let run = &trained().run;
+    // Training clips of different words that the (briefly trained) run classifies with p > 0.6.
+    let train_list: std::collections::HashSet<String> = list("validation_list.txt")
+        .into_iter()
+        .chain(list("testing_list.txt"))
+        .collect();
+    let mut chosen: Vec<(String, PathBuf)> = Vec::new();
+    for w in ["go", "left", "yes", "stop", "down", "off"] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(data().join(w))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                !train_list.contains(&format!("{w}/{}", p.file_name().unwrap().to_string_lossy()))
+            })
+            .collect();
+        files.sort();
+        for f in files.into_iter().take(20) {
+            let out = run_ok(&[
+                "predict",
+                "--run",
+                run.to_str().unwrap(),
+                "--json",
+                f.to_str().unwrap(),
+            ]);
+            let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+            if v[0]["top"][0]["label"] == w && v[0]["top"][0]["probability"].as_f64().unwrap() > 0.6
+            {
+                chosen.push((w.to_string(), f));
+                break;
+            }
+        }
+    }
+    assert!(
+        chosen.len() >= 4,
+        "too few confidently classified clips: {chosen:?}"
+    );
+    // Noise (quiet background) between the clips: 0.8 s before, between and after.
+    let noise = read_clip(&data().join("_background_noise_").join("pink_noise.wav"));
+    let gap: Vec<i16> = noise[..12_800].iter().map(|s| s / 20).collect();
+    let mut long: Vec<i16> = gap.clone();
+    for (_, f) in &chosen {
+        long.extend(read_clip(f));
+        long.extend(&gap);
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let wav = tmp.path().join("long.wav");
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(&wav, spec).unwrap();
+    for s in &long {
+        w.write_sample(*s).unwrap();
+    }
+    w.finalize().unwrap();
+
+    let out = run_ok(&[
+        "spot",
+        "--run",
+        run.to_str().unwrap(),
+        "--json",
+        wav.to_str().unwrap(),
+    ]);
+    let dets: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let found: Vec<String> = dets
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["label"].as_str().unwrap().to_string())
+        .collect();
+    let want: Vec<String> = chosen.iter().map(|(w, _)| w.clone()).collect();
+    assert_eq!(found, want, "detections: {dets}");
+    // Each detection starts near where its clip was placed (clip k starts at 0.8 + 1.8 k s).
+    for (k, d) in dets.as_array().unwrap().iter().enumerate() {
+        let t = d["start_s"].as_f64().unwrap();
+        let placed = 0.8 + 1.8 * k as f64;
+        assert!(
+            (t - placed).abs() < 0.8,
+            "detection {k} at {t} s, clip at {placed} s"
+        );
+    }
+}
+
+#[test]
+fn robustness_report_and_fgsm_sanity() {
+    let run = &trained().run;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("rob");
+    let stdout = run_ok(&[
+        "robustness",
+        "--run",
+        run.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+        "--snr",
+        "10",
+        "--occlusion",
+        "30",
+        "--eps",
+        "0,1,4",
+    ]);
+    assert!(stdout.contains("fgsm_eps_db"), "{stdout}");
+    for f in [
+        "robustness.csv",
+        "robustness.md",
+        "robustness_fgsm_eps_db.png",
+        "robustness_white_noise_snr_db.png",
+    ] {
+        assert!(out.join(f).is_file(), "missing {f}");
+    }
+    let csv = std::fs::read_to_string(out.join("robustness.csv")).unwrap();
+    let acc = |pert: &str, sev: &str| -> f64 {
+        csv.lines()
+            .find(|l| {
+                let c: Vec<&str> = l.split(',').collect();
+                c[1] == pert && c[2] == sev
+            })
+            .unwrap_or_else(|| panic!("no row {pert} {sev} in\n{csv}"))
+            .split(',')
+            .nth(3)
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let clean = acc("clean", "NaN");
+    assert_eq!(
+        acc("fgsm_eps_db", "0"),
+        clean,
+        "FGSM at ε = 0 must equal clean accuracy"
+    );
+    assert!(acc("fgsm_eps_db", "1") <= clean);
+    assert!(acc("fgsm_eps_db", "4") <= acc("fgsm_eps_db", "1"));
+    assert!(
+        acc("fgsm_eps_db", "4") < clean,
+        "FGSM at 4 dB did not hurt at all"
+    );
+    for p in ["white_noise_snr_db", "background_noise_snr_db"] {
+        acc(p, "10");
+    }
+    for p in [
+        "occlusion_box_pct",
+        "occlusion_time_pct",
+        "occlusion_band_pct",
+    ] {
+        acc(p, "30");
+    }
+}
+
+#[test]
+fn compare_produces_table_and_chart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("cmp");
+    let args = [
+        "compare",
+        "--modes",
+        "none,randommix",
+        "--seeds",
+        "1",
+        "--epochs",
+        "1",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let stdout = run_ok(&args);
+    assert!(stdout.contains("| `none` |"), "{stdout}");
+    for f in ["summary.md", "summary.csv", "results.csv", "accuracy.png"] {
+        assert!(out.join(f).is_file(), "missing {f}");
+    }
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert_eq!(md.lines().count(), 4, "{md}");
+    let png = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(out.join("accuracy.png")).unwrap(),
+    ));
+    let info = png.read_info().unwrap();
+    assert!(info.info().width > 100 && info.info().height > 100);
+    // A second call reuses the finished runs instead of retraining.
+    let o = bin().args(args).output().unwrap();
+    assert!(o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(err.matches("not retrained").count(), 2, "{err}");
+}
