@@ -628,7 +628,9 @@ fn write_robustness(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default()
     };
-    let mut plots: Vec<(String, Vec<String>, Vec<(String, Vec<f64>)>)> = Vec::new();
+    // (perturbation, x ticks, one (run, accuracies) series per run)
+    type Plot = (String, Vec<String>, Vec<(String, Vec<f64>)>);
+    let mut plots: Vec<Plot> = Vec::new();
     for fam in &families {
         let sevs: Vec<f32> = {
             let mut v: Vec<f32> = Vec::new();
