@@ -253,12 +253,37 @@ fn constructed_bad_inputs_are_named_errors() {
     let slow = wav_bytes(spec(16, false, 1, 10), &[1i16; 10]);
     assert_error(&put("slow.wav", &slow), "sample rate 10 Hz");
 
+    // A low rate that would decode to more than MAX_DECODED_SAMPLES at 16 kHz.
+    let frames = (audio::MAX_DECODED_SAMPLES / 16) as usize + 1;
+    let mut long = wav_bytes(spec(8, false, 1, 1_000), &[0i32; 0]);
+    long[40..44].copy_from_slice(&(frames as u32).to_le_bytes());
+    long.resize(44 + frames, 128);
+    let e = decode_wav(&long, Path::new("long.wav")).unwrap_err();
+    assert!(e.to_string().contains("long.wav: too long"), "{e}");
+
+    // Huge but finite floats at a rate that needs resampling.
+    let huge = wav_bytes(spec(32, true, 1, 44_100), &[3e38f32; 500]);
+    assert_error(&put("hugefloat.wav", &huge), "out of range");
+
     // Infinite floats.
     let inf = wav_bytes(
         spec(32, true, 2, 16_000),
         &[0.0f32, 0.0, 0.5, f32::INFINITY],
     );
     assert_error(&put("inf.wav", &inf), "non-finite");
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+    /// Random bytes after a plausible RIFF/WAVE/fmt prefix never panic.
+    #[test]
+    fn random_bodies_never_panic(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120)) {
+        let mut b = b"RIFF\x24\x08\0\0WAVEfmt \x10\0\0\0".to_vec();
+        b.extend_from_slice(&body);
+        let _ = decode_wav(&b, name());
+        let _ = decode_wav(&body, name());
+    }
 }
 
 #[test]

@@ -9,7 +9,8 @@
 //! - Several channels are mixed down to mono by their mean.
 //! - Other sample rates are converted with rubato's synchronous FFT resampler.
 //! - Float files holding NaN or ±∞ are rejected ([`AudioError::NonFinite`]); silently
-//!   replacing them would hide a broken file.
+//!   replacing them would hide a broken file. So are magnitudes above 1e30
+//!   ([`AudioError::OutOfRange`]), which resampling could overflow.
 //!
 //! Decoding never panics on malformed input and never allocates from an unchecked header
 //! field: the data length that a header claims is checked against the bytes actually present
@@ -45,6 +46,10 @@ pub const CLIP_SAMPLES: usize = 16_000;
 /// The largest WAV file [`read_wav`] accepts, in bytes (512 MiB, about 4.6 hours of
 /// 16-bit mono audio at 16 kHz).
 pub const MAX_WAV_BYTES: u64 = 512 << 20;
+
+/// The most samples a decoded file may have at 16 kHz (2^28, about 4.7 hours), checked
+/// before decoding so that a low sample rate cannot blow up the output.
+pub const MAX_DECODED_SAMPLES: u64 = 1 << 28;
 
 /// The lowest sample rate accepted on input (Hz).
 pub const MIN_INPUT_RATE: u32 = 1_000;
@@ -110,6 +115,15 @@ pub enum AudioError {
         /// Index of the first frame (sample per channel) that is not finite.
         frame: usize,
     },
+    /// A float WAV file holds magnitudes above 1e30, which filtering could overflow (a float
+    /// file normally holds values in [-1, 1]).
+    #[error("{}: sample values out of range (above 1e30 at frame {frame})", path.display())]
+    OutOfRange {
+        /// The file.
+        path: PathBuf,
+        /// Index of the first frame out of range.
+        frame: usize,
+    },
     /// The file is larger than [`MAX_WAV_BYTES`].
     #[error("{}: file too large ({bytes} bytes, limit {limit})", path.display())]
     TooLarge {
@@ -118,6 +132,16 @@ pub enum AudioError {
         /// Its size in bytes.
         bytes: u64,
         /// The limit in bytes.
+        limit: u64,
+    },
+    /// The file would decode to more than [`MAX_DECODED_SAMPLES`] samples at 16 kHz.
+    #[error("{}: too long ({samples} samples at 16 kHz, limit {limit})", path.display())]
+    TooLong {
+        /// The file.
+        path: PathBuf,
+        /// Samples it would decode to.
+        samples: u64,
+        /// The limit.
         limit: u64,
     },
     /// Resampling failed (a rubato error; should not happen for accepted rates).
@@ -156,7 +180,9 @@ impl AudioError {
             | AudioError::Malformed { path, .. }
             | AudioError::Unsupported { path, .. }
             | AudioError::NonFinite { path, .. }
+            | AudioError::OutOfRange { path, .. }
             | AudioError::TooLarge { path, .. }
+            | AudioError::TooLong { path, .. }
             | AudioError::Resample { path, .. }
             | AudioError::InvalidOutput { path, .. } => path,
             AudioError::Write(e) => &e.path,

@@ -5,7 +5,9 @@ use std::fs::File;
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
-use super::{AudioError, MAX_INPUT_RATE, MAX_WAV_BYTES, MIN_INPUT_RATE, SAMPLE_RATE};
+use super::{
+    AudioError, MAX_DECODED_SAMPLES, MAX_INPUT_RATE, MAX_WAV_BYTES, MIN_INPUT_RATE, SAMPLE_RATE,
+};
 
 /// The sample encoding of a decoded file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -158,23 +160,48 @@ pub fn decode_wav(bytes: &[u8], name: &Path) -> Result<Decoded, AudioError> {
             ),
         });
     }
-    let data = &bytes[pos..pos + data_len];
-    let mono = decode_samples(data, encoding, usize::from(channels)).map_err(|frame| {
-        AudioError::NonFinite {
+    let frames = (n_samples / usize::from(channels)) as u64;
+    let out_len = (frames * u64::from(SAMPLE_RATE)).div_ceil(u64::from(rate));
+    if out_len > MAX_DECODED_SAMPLES {
+        return Err(AudioError::TooLong {
             path: path(),
-            frame,
+            samples: out_len,
+            limit: MAX_DECODED_SAMPLES,
+        });
+    }
+    let data = &bytes[pos..pos + data_len];
+    let mono = decode_samples(data, encoding, usize::from(channels)).map_err(|(frame, nan)| {
+        if nan {
+            AudioError::NonFinite {
+                path: path(),
+                frame,
+            }
+        } else {
+            AudioError::OutOfRange {
+                path: path(),
+                frame,
+            }
         }
     })?;
     let original_frames = mono.len();
     let samples = if rate == SAMPLE_RATE {
         mono
     } else {
-        super::resample(&mono, rate, SAMPLE_RATE).map_err(|problem| AudioError::Resample {
-            path: path(),
-            from: rate,
-            to: SAMPLE_RATE,
-            problem,
-        })?
+        let out =
+            super::resample(&mono, rate, SAMPLE_RATE).map_err(|problem| AudioError::Resample {
+                path: path(),
+                from: rate,
+                to: SAMPLE_RATE,
+                problem,
+            })?;
+        // A safety net: the input is finite and bounded, so this cannot trigger.
+        if let Some(i) = out.iter().position(|x| !x.is_finite()) {
+            return Err(AudioError::NonFinite {
+                path: path(),
+                frame: i * rate as usize / SAMPLE_RATE as usize,
+            });
+        }
+        out
     };
     Ok(Decoded {
         samples,
@@ -185,9 +212,18 @@ pub fn decode_wav(bytes: &[u8], name: &Path) -> Result<Decoded, AudioError> {
     })
 }
 
-/// Decodes interleaved samples and mixes them down to mono. Returns the index of the first
-/// non-finite frame as the error.
-fn decode_samples(data: &[u8], encoding: Encoding, channels: usize) -> Result<Vec<f32>, usize> {
+/// Largest magnitude accepted in a float file: far above any real signal, far enough below
+/// `f32::MAX` that filtering and resampling cannot overflow.
+const MAX_FLOAT_SAMPLE: f32 = 1e30;
+
+/// Decodes interleaved samples and mixes them down to mono. The error is the index of the
+/// first bad frame of a float file, and whether it is non-finite (else above
+/// [`MAX_FLOAT_SAMPLE`]).
+fn decode_samples(
+    data: &[u8],
+    encoding: Encoding,
+    channels: usize,
+) -> Result<Vec<f32>, (usize, bool)> {
     let width = encoding.container_bytes();
     let frame_bytes = width * channels;
     let frames = data.len() / frame_bytes;
@@ -214,9 +250,13 @@ fn decode_samples(data: &[u8], encoding: Encoding, channels: usize) -> Result<Ve
     }
     if encoding == Encoding::F32 {
         // A NaN or ±inf in any channel makes the mean non-finite, and so does an overflow
-        // of finite huge values, which is as unusable.
-        if let Some(i) = out.iter().position(|x| !x.is_finite()) {
-            return Err(i);
+        // of finite huge values, which is as unusable. Values beyond ±1e30 (a float file
+        // normally holds [-1, 1]) are refused too: resampling could overflow them.
+        if let Some(i) = out
+            .iter()
+            .position(|x| !x.is_finite() || x.abs() > MAX_FLOAT_SAMPLE)
+        {
+            return Err((i, !out[i].is_finite()));
         }
     }
     Ok(out)

@@ -162,6 +162,11 @@ pub fn read_npy_f32(path: &Path) -> Result<ArrayD<f32>, FeatureError> {
         .read_to_end(&mut bytes)
         .map_err(io_err)?;
 
+    // ndarray-npy allocates the header's claimed length (up to 4 GiB in format 2 and 3)
+    // before reading it: check that length against the bytes present first.
+    if let Some(problem) = npy_header_len_problem(&bytes) {
+        return Err(npy_err(problem));
+    }
     let mut rest: &[u8] = &bytes;
     let header = Header::from_reader(&mut rest)
         .map_err(|e| npy_err(format!("not a .npy file or damaged header ({e})")))?;
@@ -189,6 +194,28 @@ pub fn read_npy_f32(path: &Path) -> Result<ArrayD<f32>, FeatureError> {
         None => return Err(npy_err(format!("damaged: shape {shape_str} overflows"))),
     }
     ArrayD::<f32>::read_npy(&bytes[..]).map_err(|e| npy_err(format!("damaged: {e}")))
+}
+
+/// Checks the header length field of a `.npy` file against its size: `Some(problem)` when the
+/// header claims more bytes than the file holds. Other damage is left to the header parser.
+fn npy_header_len_problem(bytes: &[u8]) -> Option<String> {
+    let (len_field, start) = match bytes.get(6..8)? {
+        [1, _] => (
+            u64::from(u16::from_le_bytes(bytes.get(8..10)?.try_into().ok()?)),
+            10,
+        ),
+        [2 | 3, _] => (
+            u64::from(u32::from_le_bytes(bytes.get(8..12)?.try_into().ok()?)),
+            12,
+        ),
+        _ => return None,
+    };
+    let held = (bytes.len() - start) as u64;
+    (len_field > held).then(|| {
+        format!(
+            "not a .npy file or damaged header (it claims {len_field} header bytes, the file holds {held})"
+        )
+    })
 }
 
 /// Reads a log-mel `.npy` written by [`extract_to_npy`] as `[clips, mels, frames]`: a 2-D

@@ -214,10 +214,13 @@ impl SpecFft {
         }
     }
 
-    /// `X[k] = Σ_j frame[j] · e^{−2πijk/n}` for `k in 0..=n/2`, into `out_re`, `out_im`.
+    /// `X[k] = Σ_j frame[j] · window[j] · e^{−2πijk/n}` for `k in 0..=n/2`, into
+    /// `out_re`, `out_im` (`frame` and `window` of length `n`).
+    #[inline(always)]
     pub(crate) fn forward(
         &self,
         frame: &[f32],
+        window: &[f32],
         out_re: &mut [f32],
         out_im: &mut [f32],
         w: &mut SpecWork,
@@ -228,8 +231,12 @@ impl SpecFft {
             } => {
                 let m = tw_re.len();
                 let z = &mut w.z[..m];
-                for (z, x) in z.iter_mut().zip(frame.chunks_exact(2)) {
-                    *z = Complex::new(x[0], x[1]);
+                for ((z, x), v) in z
+                    .iter_mut()
+                    .zip(frame.chunks_exact(2))
+                    .zip(window.chunks_exact(2))
+                {
+                    *z = Complex::new(x[0] * v[0], x[1] * v[1]);
                 }
                 fwd.process_with_scratch(z, &mut w.scratch);
                 let (zr, zi) = (&mut w.re[..m], &mut w.im[..m]);
@@ -276,7 +283,9 @@ impl SpecFft {
                 }
             }
             SpecFft::Odd { fwd, .. } => {
-                w.real.copy_from_slice(frame);
+                for ((r, &x), &v) in w.real.iter_mut().zip(frame).zip(window) {
+                    *r = x * v;
+                }
                 let z = &mut w.z[..];
                 let _ = fwd.process_with_scratch(&mut w.real, z, &mut w.scratch);
                 for ((r, i), c) in out_re.iter_mut().zip(out_im.iter_mut()).zip(z.iter()) {
@@ -287,9 +296,18 @@ impl SpecFft {
         }
     }
 
-    /// `out[j] = Σ_k X[k] · e^{2πijk/n}` over the full Hermitian spectrum whose first
-    /// `n/2 + 1` bins are `(re, im)` (so `out = n · x` for the spectrum of `x`).
-    pub(crate) fn inverse(&self, re: &[f32], im: &[f32], out: &mut [f32], w: &mut SpecWork) {
+    /// Overlap-adds `window[j] · Σ_k X[k] · e^{2πijk/n}` into `out[j]`, the sum running
+    /// over the full Hermitian spectrum whose first `n/2 + 1` bins are `(re, im)` (so it
+    /// adds `n · x · window` for the spectrum of `x`).
+    #[inline(always)]
+    pub(crate) fn inverse_add(
+        &self,
+        re: &[f32],
+        im: &[f32],
+        window: &[f32],
+        out: &mut [f32],
+        w: &mut SpecWork,
+    ) {
         match self {
             SpecFft::Even {
                 inv, tw_re, tw_im, ..
@@ -297,29 +315,28 @@ impl SpecFft {
                 let m = tw_re.len();
                 // Z[k] = (A + B̄) + i·(A − B̄)·conj(W^k), A = X[k], B = X[m − k]; then
                 // IDFT_m(Z)[j] = n·(x[2j] + i·x[2j+1]).
-                let (zr, zi) = (&mut w.re[..m], &mut w.im[..m]);
-                zr[0] = re[0] + re[m];
-                zi[0] = re[0] - re[m];
-                let zs = zr[1..].iter_mut().zip(zi[1..].iter_mut());
+                let z = &mut w.z[..m];
+                z[0] = Complex::new(re[0] + re[m], re[0] - re[m]);
                 let a = re[1..m].iter().zip(&im[1..m]);
                 let b = re[1..m].iter().rev().zip(im[1..m].iter().rev());
                 let t = tw_re[1..].iter().zip(&tw_im[1..]);
-                for (((z, (&ar, &ai)), (&br, &bi)), (&tr, &ti)) in zs.zip(a).zip(b).zip(t) {
+                for (((z, (&ar, &ai)), (&br, &bi)), (&tr, &ti)) in
+                    z[1..].iter_mut().zip(a).zip(b).zip(t)
+                {
                     let (sr, si) = (ar + br, ai - bi);
                     let (dr, di) = (ar - br, ai + bi);
                     // d · conj(t)
                     let (qr, qi) = (dr * tr + di * ti, di * tr - dr * ti);
-                    *z.0 = sr - qi;
-                    *z.1 = si + qr;
-                }
-                let z = &mut w.z[..m];
-                for (c, (&r, &i)) in z.iter_mut().zip(zr.iter().zip(zi.iter())) {
-                    *c = Complex::new(r, i);
+                    *z = Complex::new(sr - qi, si + qr);
                 }
                 inv.process_with_scratch(z, &mut w.scratch);
-                for (o, c) in out.chunks_exact_mut(2).zip(z.iter()) {
-                    o[0] = c.re;
-                    o[1] = c.im;
+                for ((o, c), v) in out
+                    .chunks_exact_mut(2)
+                    .zip(z.iter())
+                    .zip(window.chunks_exact(2))
+                {
+                    o[0] += c.re * v[0];
+                    o[1] += c.im * v[1];
                 }
             }
             SpecFft::Odd { inv, .. } => {
@@ -328,7 +345,10 @@ impl SpecFft {
                     *c = Complex::new(r, i);
                 }
                 z[0].im = 0.0;
-                let _ = inv.process_with_scratch(z, out, &mut w.scratch);
+                let _ = inv.process_with_scratch(z, &mut w.real, &mut w.scratch);
+                for ((o, &x), &v) in out.iter_mut().zip(&w.real).zip(window) {
+                    *o += x * v;
+                }
             }
         }
     }
@@ -405,7 +425,7 @@ mod tests {
                     .map(|j| ((j * 5 + round) % 13) as f32 / 13.0 - 0.45)
                     .collect();
                 let (mut gr, mut gi) = (vec![9.0f32; n / 2 + 1], vec![9.0f32; n / 2 + 1]);
-                sf.forward(&x, &mut gr, &mut gi, &mut w);
+                sf.forward(&x, &vec![1.0; n], &mut gr, &mut gi, &mut w);
                 let mut want = vec![Complex::default(); n / 2 + 1];
                 r2c.process(&mut x.clone(), &mut want).unwrap();
                 for (k, b) in want.iter().enumerate() {
@@ -419,7 +439,8 @@ mod tests {
                 let mut out = vec![7.0f32; n];
                 let sr: Vec<f32> = spec.iter().map(|c| c.re).collect();
                 let si: Vec<f32> = spec.iter().map(|c| c.im).collect();
-                sf.inverse(&sr, &si, &mut out, &mut w);
+                let window: Vec<f32> = (0..n).map(|j| 0.5 + j as f32 / n as f32).collect();
+                sf.inverse_add(&sr, &si, &window, &mut out, &mut w);
                 let mut s2 = spec.clone();
                 s2[0].im = 0.0;
                 if n.is_multiple_of(2) {
@@ -428,7 +449,8 @@ mod tests {
                 let mut want_t = vec![0.0f32; n];
                 c2r.process(&mut s2, &mut want_t).unwrap();
                 for (j, (a, b)) in out.iter().zip(&want_t).enumerate() {
-                    assert!((a - b).abs() < 1e-3, "inv n={n} j={j}: {a} vs {b}");
+                    let want = 7.0 + b * window[j];
+                    assert!((a - want).abs() < 1e-3, "inv n={n} j={j}: {a} vs {want}");
                 }
             }
         }
