@@ -11,6 +11,10 @@ mod cli;
 #[derive(Parser, Debug)]
 #[command(name = "randommix", version, about, long_about = None)]
 struct Cli {
+    /// Worker threads for feature extraction and the CPU backend (0: one per core).
+    /// Results are reproducible for a given seed and thread count.
+    #[arg(long, global = true, default_value_t = 0)]
+    threads: usize,
     #[command(subcommand)]
     command: Command,
 }
@@ -38,6 +42,12 @@ enum Command {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    if cli.threads > 0 {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(cli.threads)
+            .build_global()
+            .map_err(|e| anyhow::anyhow!("cannot set up {} worker threads: {e}", cli.threads))?;
+    }
     match cli.command {
         Command::Train(a) => cli::train(a),
         Command::Eval(a) => cli::eval(a),
