@@ -14,6 +14,9 @@ fn main() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let mixed = mixer.mix(x.view(), y.view(), &mut rng).unwrap();
     for r in &mixed.records {
-        println!("{} <- {} {:?} λ={:.3}", r.index, r.partner, r.mode, r.lambda);
+        println!(
+            "{} <- {} {:?} λ={:.3}",
+            r.index, r.partner, r.mode, r.lambda
+        );
     }
 }

@@ -157,6 +157,13 @@ pub fn check_list_entry(line: &str) -> Result<String, String> {
     if parts.len() != 2 {
         return Err(format!("{entry:?} is not of the form word/file.wav"));
     }
+    // Whitespace around the whole line is ignored, but not around a folder or file name: such
+    // a name is almost surely a damaged line (and trimming it would name another file).
+    if let Some(p) = parts.iter().find(|p| p.trim() != **p) {
+        return Err(format!(
+            "{entry:?}: the name {p:?} starts or ends with white space"
+        ));
+    }
     Ok(parts.join("/"))
 }
 
@@ -164,6 +171,14 @@ pub fn check_list_entry(line: &str) -> Result<String, String> {
 ///
 /// `list` names the file in error messages. Blank lines are skipped.
 pub fn parse_list(text: &str, list: &Path) -> Result<Vec<String>, DataError> {
+    Ok(parse_list_lines(text, list)?
+        .into_iter()
+        .map(|(_, e)| e)
+        .collect())
+}
+
+/// [`parse_list`] with the 1-based line number of every entry.
+pub fn parse_list_lines(text: &str, list: &Path) -> Result<Vec<(usize, String)>, DataError> {
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         if line.trim().is_empty() {
@@ -174,7 +189,7 @@ pub fn parse_list(text: &str, list: &Path) -> Result<Vec<String>, DataError> {
             line: i + 1,
             problem,
         })?;
-        out.push(e);
+        out.push((i + 1, e));
     }
     Ok(out)
 }
@@ -227,6 +242,9 @@ impl DatasetIndex {
         let mut noise_files = Vec::new();
         for p in read_dir_sorted(root)? {
             if !p.is_dir() {
+                if is_wav(&p) {
+                    warnings.push(format!("{}: not in a word folder; ignored", p.display()));
+                }
                 continue;
             }
             let Some(name) = p.file_name().and_then(|n| n.to_str()).map(str::to_string) else {
@@ -287,7 +305,7 @@ impl DatasetIndex {
 
         let val_path = root.join(VALIDATION_LIST);
         let test_path = root.join(TESTING_LIST);
-        let read_list = |p: &Path| -> Result<Option<Vec<String>>, DataError> {
+        let read_list = |p: &Path| -> Result<Option<Vec<(usize, String)>>, DataError> {
             if !p.exists() {
                 return Ok(None);
             }
@@ -295,7 +313,7 @@ impl DatasetIndex {
                 path: p.to_path_buf(),
                 cause: source,
             })?;
-            parse_list(&text, p).map(Some)
+            parse_list_lines(&text, p).map(Some)
         };
         let val = read_list(&val_path)?;
         let test = read_list(&test_path)?;
@@ -326,10 +344,10 @@ impl DatasetIndex {
             (&test, &test_path, Split::Test),
         ] {
             if let Some(list) = list {
-                let mut missing = Vec::new();
-                for e in list {
+                let mut missing: Vec<(usize, String)> = Vec::new();
+                for (line, e) in list {
                     if !existing.contains(e) {
-                        missing.push(e.clone());
+                        missing.push((*line, e.clone()));
                         continue;
                     }
                     if let Some(prev) = split_of.insert(e.clone(), split)
@@ -337,16 +355,17 @@ impl DatasetIndex {
                     {
                         return Err(DataError::List {
                             path: path.clone(),
-                            line: 0,
+                            line: *line,
                             problem: format!("{e} is in both the validation and the testing list"),
                         });
                     }
                 }
-                if !missing.is_empty() {
+                if let Some(&(line, _)) = missing.first() {
                     return Err(DataError::MissingFiles {
                         list: path.clone(),
+                        line,
                         count: missing.len(),
-                        first: missing.into_iter().take(3).collect(),
+                        first: missing.into_iter().take(3).map(|(_, e)| e).collect(),
                     });
                 }
             }
@@ -444,6 +463,16 @@ mod tests {
                 .contains("leaves")
         );
         assert!(check_list_entry("a.wav").is_err());
+        // Found by fuzzing (tests/data/fuzz/dataset_list): a padded name was accepted, and
+        // checking the accepted entry again refused it.
+        assert!(
+            check_list_entry("od\x0c\\\x0c\x0c/")
+                .unwrap_err()
+                .contains("white space")
+        );
+        assert!(check_list_entry("yes/ a.wav").is_err());
+        assert!(check_list_entry("yes /a.wav").is_err());
+        assert_eq!(check_list_entry(" yes/a b.wav ").unwrap(), "yes/a b.wav");
     }
 
     #[test]

@@ -40,11 +40,13 @@ pub enum DataError {
         /// What is wrong.
         problem: String,
     },
-    /// A list file names clips that do not exist.
-    #[error("{list}: {count} listed file(s) do not exist, e.g. {first:?}")]
+    /// A list file names clips that do not exist (or are not `.wav` files in a word folder).
+    #[error("{list}, line {line}: {count} listed file(s) do not exist, e.g. {first:?}")]
     MissingFiles {
         /// The list file.
         list: PathBuf,
+        /// 1-based line of the first missing entry.
+        line: usize,
         /// How many are missing.
         count: usize,
         /// The first few.

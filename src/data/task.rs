@@ -93,11 +93,19 @@ impl Task {
                         return Err(DataError::Task(format!("{w:?} is a reserved class name")));
                     }
                     if !index.words.contains(w) {
-                        return Err(DataError::Task(format!(
-                            "word {w:?} has no folder in {} (words there: {})",
-                            index.root.display(),
-                            index.words.join(" ")
-                        )));
+                        let folder = index.root.join(w);
+                        return Err(DataError::Task(if folder.is_dir() {
+                            format!(
+                                "word {w:?}: its folder {} holds no .wav files",
+                                folder.display()
+                            )
+                        } else {
+                            format!(
+                                "word {w:?} has no folder in {} (words there: {})",
+                                index.root.display(),
+                                index.words.join(" ")
+                            )
+                        }));
                     }
                 }
                 let mut c = vec![SILENCE.to_string(), UNKNOWN.to_string()];
@@ -115,6 +123,49 @@ impl Task {
     /// Number of classes.
     pub fn n_classes(&self) -> usize {
         self.classes.len()
+    }
+
+    /// Checks that every class has samples in every split.
+    ///
+    /// A word class without training samples cannot be learnt: that is an error. A class
+    /// without validation or test samples, and `_unknown_` or `_silence_` without training
+    /// samples (a data set with no other words, say), only make some numbers unmeasured: those
+    /// come back as warnings.
+    pub fn check_splits(
+        &self,
+        index: &DatasetIndex,
+        splits: &[(Split, &[Item])],
+    ) -> Result<Vec<String>, DataError> {
+        let mut warnings = Vec::new();
+        for &(split, items) in splits {
+            let mut count = vec![0usize; self.classes.len()];
+            for it in items {
+                if let Some(c) = count.get_mut(it.label) {
+                    *c += 1;
+                }
+            }
+            for (name, _) in self.classes.iter().zip(&count).filter(|(_, n)| **n == 0) {
+                let reserved = name == SILENCE || name == UNKNOWN;
+                if split == Split::Train && !reserved {
+                    return Err(DataError::Task(format!(
+                        "class {name:?} has no samples in the train split of {} (are all its \
+                         clips in the validation or testing list?); it could not be learnt",
+                        index.root.display()
+                    )));
+                }
+                let why = if name == UNKNOWN {
+                    " (no clips of other words there)"
+                } else {
+                    ""
+                };
+                warnings.push(format!(
+                    "class {name:?} has no samples in the {split} split of {}{why}; its \
+                     accuracy there is not measured",
+                    index.root.display()
+                ));
+            }
+        }
+        Ok(warnings)
     }
 
     /// The samples of `split`, in a fixed order.

@@ -78,6 +78,17 @@ fn prepare(
     let train = task.items(&index, Split::Train, cfg.seed)?;
     let valid = task.items(&index, Split::Valid, cfg.seed)?;
     let test = task.items(&index, Split::Test, cfg.seed)?;
+    let split_warnings = task.check_splits(
+        &index,
+        &[
+            (Split::Train, &train[..]),
+            (Split::Valid, &valid[..]),
+            (Split::Test, &test[..]),
+        ],
+    )?;
+    for w in &split_warnings {
+        progress.message(&format!("warning: {w}"));
+    }
     let t0 = Instant::now();
     let store = AudioStore::load(&index, &[&train, &valid, &test], cfg.clip_samples)?;
     progress.message(&format!(
@@ -202,19 +213,11 @@ impl LoadedRun {
     pub fn open(dir: &Path, last: bool) -> Result<LoadedRun, TrainError> {
         let paths = RunPaths::new(dir);
         let config = read_config(&paths)?;
-        let model_cfg = config.model.clone().ok_or_else(|| TrainError::RunDir {
-            path: paths.config(),
-            problem: "has no model section (the run never started)".into(),
-        })?;
-        let norm = config.normalization.ok_or_else(|| TrainError::RunDir {
-            path: paths.config(),
-            problem: "has no normalisation (the run never started)".into(),
-        })?;
+        let (model_cfg, norm, frontend) = check_run_config(&config, &paths.config())?;
         let device = config.backend.device().map_err(TrainError::Config)?;
         let ck_path = if last { paths.last() } else { paths.best() };
         let ck = Checkpoint::load(&ck_path)?;
         let model = load_model(&model_cfg, &ck.model, &device, &ck_path)?;
-        let frontend = MelFrontend::new(&config.mel)?;
         Ok(LoadedRun {
             config,
             model,
@@ -255,6 +258,75 @@ fn read_config(paths: &RunPaths) -> Result<TrainConfig, TrainError> {
     })
 }
 
+/// Checks that the parts of a run's `config.json` agree with each other before a checkpoint is
+/// loaded: a valid model, as many classes as the model has outputs, the front end's mel bands
+/// and frames equal to the model's input, a usable normalisation. `path` is the config file.
+fn check_run_config(
+    config: &TrainConfig,
+    path: &Path,
+) -> Result<(ModelConfig, Normalization, MelFrontend), TrainError> {
+    let bad = |problem: String| TrainError::RunDir {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let model = config
+        .model
+        .clone()
+        .ok_or_else(|| bad("has no model section (the run never started)".into()))?;
+    model.validate().map_err(|e| bad(format!("model: {e}")))?;
+    let norm = config
+        .normalization
+        .ok_or_else(|| bad("has no normalisation (the run never started)".into()))?;
+    if !(norm.mean.is_finite() && norm.std.is_finite() && norm.std > 0.0) {
+        return Err(bad(format!(
+            "normalisation mean {} / std {} is unusable (the std must be finite and positive)",
+            norm.mean, norm.std
+        )));
+    }
+    if config.classes.len() != model.n_classes {
+        return Err(bad(format!(
+            "lists {} classes but its model has {} outputs",
+            config.classes.len(),
+            model.n_classes
+        )));
+    }
+    let frontend = MelFrontend::new(&config.mel).map_err(|e| bad(e.to_string()))?;
+    if config.mel.n_mels != model.n_mels {
+        return Err(bad(format!(
+            "the front end gives n_mels = {} mel bands but the model was trained on {}",
+            config.mel.n_mels, model.n_mels
+        )));
+    }
+    let frames = frontend.n_frames(config.clip_samples);
+    if frames != model.n_frames {
+        return Err(bad(format!(
+            "clips of {} samples give {frames} frames but the model was trained on {}",
+            config.clip_samples, model.n_frames
+        )));
+    }
+    Ok((model, norm, frontend))
+}
+
+/// Runs `f`, turning a panic into an error message, with the panic hook silenced meanwhile so
+/// that no `panicked at` line reaches the user.
+///
+/// Used only around burn's decoding of checkpoint bytes: burn 0.22 checks the record's
+/// structure and shapes and returns errors for them, but its burnpack parser and tensor
+/// construction are third-party code reading untrusted bytes, and a `.ckpt` file from
+/// elsewhere must give an error naming the file, never a crash.
+fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(hook);
+    r.map_err(|p| {
+        p.downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into())
+    })
+}
+
 fn load_model(
     cfg: &ModelConfig,
     bytes: &[u8],
@@ -262,18 +334,20 @@ fn load_model(
     path: &Path,
 ) -> Result<KwsCnn, TrainError> {
     cfg.validate().map_err(TrainError::Config)?;
-    let record =
-        burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes.to_vec()))
-            .map_err(|e| TrainError::Checkpoint {
-                path: path.to_path_buf(),
-                problem: format!("corrupt model section: {e}"),
-            })?;
-    cfg.init(device)
-        .try_load_record(record)
-        .map_err(|e| TrainError::Checkpoint {
-            path: path.to_path_buf(),
-            problem: format!("weights do not fit the model in config.json: {e}"),
-        })
+    let bad = |problem: String| TrainError::Checkpoint {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let loaded = catch_panic(|| {
+        let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(
+            bytes.to_vec(),
+        ))
+        .map_err(|e| bad(format!("corrupt model section: {e}")))?;
+        cfg.init(device)
+            .try_load_record(record)
+            .map_err(|e| bad(format!("weights do not fit the model in config.json: {e}")))
+    });
+    loaded.unwrap_or_else(|panic| Err(bad(format!("corrupt model section ({panic})"))))
 }
 
 /// Trains a keyword spotter into `out`, or continues the run in `out` when `resume` is set.
@@ -344,14 +418,7 @@ pub fn train(
             serde_json::to_vec_pretty(&cfg).map_err(|e| TrainError::Config(e.to_string()))?;
         atomic_write_bytes(&paths.config(), &json)?;
     }
-    let model_cfg = cfg
-        .model
-        .clone()
-        .ok_or_else(|| TrainError::Config("model missing".into()))?;
-    model_cfg.validate().map_err(TrainError::Config)?;
-    let norm = cfg
-        .normalization
-        .ok_or_else(|| TrainError::Config("normalisation missing".into()))?;
+    let (model_cfg, norm, _) = check_run_config(&cfg, &paths.config())?;
 
     let base_device = cfg.backend.device().map_err(TrainError::Config)?;
     let device = base_device.clone().autodiff();
