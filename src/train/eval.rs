@@ -2,11 +2,11 @@
 
 use std::path::Path;
 
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Device;
 use ndarray::{Array2, Array4, s};
 use serde::{Deserialize, Serialize};
 
-use super::run::{LoadedRun, soft_cross_entropy};
+use super::run::LoadedRun;
 use super::{RunPaths, TrainError};
 use crate::data::pipeline::clean_features;
 use crate::data::{AudioStore, DatasetIndex, Item, Split, Task};
@@ -255,18 +255,4 @@ pub fn evaluate(dir: &Path, data: Option<&Path>, split: Split) -> Result<EvalRep
     let report = evaluate_items(&run, &index, &items, split)?;
     report.save(&RunPaths::new(dir).eval(split.name()))?;
     Ok(report)
-}
-
-/// Soft cross-entropy as a plain function of tensors (re-exported for the robustness tools).
-pub fn cross_entropy(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
-    soft_cross_entropy(logits, targets)
-}
-
-/// A tensor from a `[B, K]` array.
-pub fn tensor2(x: Array2<f32>, device: &Device) -> Tensor<2> {
-    let (a, b) = x.dim();
-    Tensor::from_data(
-        TensorData::new(x.into_raw_vec_and_offset().0, [a, b]),
-        device,
-    )
 }

@@ -10,8 +10,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use super::eval::{argmax, split_items, tensor2};
-use super::run::{LoadedRun, soft_cross_entropy, tensor4};
+use super::eval::{argmax, split_items};
+use super::run::{LoadedRun, load_model, soft_cross_entropy, tensor2, tensor4};
 use super::{Checkpoint, Progress, RunPaths, TrainConfig, TrainError, TrainState};
 use crate::data::{AudioStore, DatasetIndex, Item, Split};
 use crate::io::{atomic_write_bytes, create_dir_all};
@@ -463,7 +463,7 @@ pub fn robustness(
             });
         };
         let clean = audio_set(&store, &items, &run, None, cfg.seed);
-        let acc = accuracy_of(&run, &feats_of(&run, &clean), &items);
+        let acc = accuracy_of(&run, &run.features_of(&clean), &items);
         measure("clean", f32::NAN, acc, &mut points, progress);
         for p in Perturbation::ALL {
             let sevs: &[f32] = match p {
@@ -485,10 +485,10 @@ pub fn robustness(
                 let x = match p {
                     Perturbation::WhiteNoise | Perturbation::BackgroundNoise => {
                         let noisy = audio_set(&store, &items, &run, Some((p, sev)), cfg.seed);
-                        feats_of(&run, &noisy)
+                        run.features_of(&noisy)
                     }
                     Perturbation::Fgsm => {
-                        let x = feats_of(&run, &clean);
+                        let x = run.features_of(&clean);
                         let eps = sev / run.norm.std;
                         let mut adv = x.clone();
                         let bsz = run.config.eval_batch_size.max(1);
@@ -503,7 +503,7 @@ pub fn robustness(
                         adv
                     }
                     _ => {
-                        let mut x = feats_of(&run, &clean);
+                        let mut x = run.features_of(&clean);
                         occlude(&mut x, p, sev, floor, &mut rng);
                         x
                     }
@@ -527,21 +527,9 @@ fn load_frozen_autodiff(
     let cfg = run
         .config
         .model
-        .clone()
+        .as_ref()
         .ok_or_else(|| TrainError::Config("run has no model".into()))?;
-    let rec = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(ck.model))
-        .map_err(|e| TrainError::Checkpoint {
-            path: p.clone(),
-            problem: e.to_string(),
-        })?;
-    let m = cfg
-        .init(ad)
-        .try_load_record(rec)
-        .map_err(|e| TrainError::Checkpoint {
-            path: p,
-            problem: e.to_string(),
-        })?;
-    Ok(m.freeze())
+    Ok(load_model(cfg, &ck.model, ad, &p)?.freeze())
 }
 
 fn audio_set(
@@ -576,10 +564,6 @@ fn audio_set(
             buf
         })
         .collect()
-}
-
-fn feats_of(run: &LoadedRun, clips: &[Vec<f32>]) -> Array4<f32> {
-    run.features_of(clips)
 }
 
 fn accuracy_of(run: &LoadedRun, x: &Array4<f32>, items: &[Item]) -> f64 {

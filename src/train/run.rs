@@ -153,7 +153,8 @@ pub(crate) fn tensor4(x: Array4<f32>, device: &Device) -> Tensor<4> {
     )
 }
 
-fn tensor2(x: Array2<f32>, device: &Device) -> Tensor<2> {
+/// Converts a `[B, K]` array to a burn tensor on `device`.
+pub(crate) fn tensor2(x: Array2<f32>, device: &Device) -> Tensor<2> {
     let (a, b) = x.dim();
     let data = x.into_raw_vec_and_offset().0;
     Tensor::from_data(TensorData::new(data, [a, b]), device)
@@ -327,7 +328,9 @@ fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     })
 }
 
-fn load_model(
+/// Builds the network of `cfg` on `device` with the weights in `bytes` (a checkpoint's model
+/// section read from `path`), turning every failure, panics included, into an error naming `path`.
+pub(crate) fn load_model(
     cfg: &ModelConfig,
     bytes: &[u8],
     device: &Device,
