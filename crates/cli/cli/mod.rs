@@ -1,0 +1,396 @@
+//! Subcommands: argument structs (clap) turned into library calls.
+
+pub mod inspect;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use randommix::data::{Split, TaskSpec};
+use randommix::model::Backend;
+use randommix::train::{self, EpochMetrics, Progress, TrainConfig, default_run_dir};
+use randommix::{LoadedRun, experiments, infer};
+
+/// `randommix train`.
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Speech Commands folder (v0.01/v0.02 layout).
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Run folder to create (default: runs/<UTC date-time>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Continue the stopped run in this folder (its config.json decides everything else).
+    #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
+    pub resume: Option<PathBuf>,
+    /// Epochs.
+    #[arg(long, default_value_t = 60)]
+    pub epochs: usize,
+    /// Batch size.
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    /// Mixing: `none`, one mode (`mixup`, `cutmix`, `resizemix`, `fmix`) or weighted
+    /// candidates such as `mixup:1,cutmix:1,resizemix:1,fmix:1` (see the README for options).
+    #[arg(long, default_value = randommix::mix::DEFAULT_SPEC)]
+    pub mix: String,
+    /// Seed of every random draw.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Task: `12` (silence, unknown + the words) or `all` (every word folder is a class).
+    #[arg(long, default_value = "12")]
+    pub task: String,
+    /// Command words of the 12-class task, comma-separated.
+    #[arg(long, value_delimiter = ',', default_values_t = DEFAULT_WORDS.iter().map(|s| s.to_string()))]
+    pub words: Vec<String>,
+    /// Peak learning rate (AdamW, warm-up then cosine).
+    #[arg(long, default_value_t = 3e-3)]
+    pub lr: f64,
+    /// AdamW weight decay.
+    #[arg(long, default_value_t = 1e-2)]
+    pub weight_decay: f32,
+    /// Compute backend.
+    #[arg(long, default_value_t = Backend::Flex, value_parser = clap::builder::PossibleValuesParser::new(Backend::NAMES).map(|s| s.parse::<Backend>().expect("a listed name")))]
+    pub backend: Backend,
+    /// Print one line per epoch instead of a progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+/// `randommix eval`.
+#[derive(Args, Debug)]
+pub struct EvalArgs {
+    /// The run folder.
+    #[arg(long)]
+    pub run: PathBuf,
+    /// Speech Commands folder (default: the run's own).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Split to evaluate.
+    #[arg(long, default_value = "test")]
+    pub split: Split,
+    /// Print one JSON object instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `randommix features`.
+#[derive(Args, Debug)]
+pub struct FeaturesArgs {
+    /// WAV files or folders (searched recursively for *.wav).
+    #[arg(required = true)]
+    pub inputs: Vec<PathBuf>,
+    /// Output .npy: [mels, frames] for one WAV, [clips, mels, frames] for several (with a
+    /// sidecar `<out>.files.txt` listing them in order).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Overwrite the output if it exists.
+    #[arg(long)]
+    pub force: bool,
+}
+
+struct Bar {
+    bar: Option<ProgressBar>,
+    quiet: bool,
+}
+
+impl Progress for Bar {
+    fn message(&mut self, line: &str) {
+        match &self.bar {
+            Some(b) => b.println(line),
+            None => eprintln!("{line}"),
+        }
+    }
+    fn epoch_start(&mut self, epoch: usize, epochs: usize, steps: usize) {
+        if self.quiet || !std::io::stderr().is_terminal() {
+            return;
+        }
+        let b = ProgressBar::new(steps as u64);
+        b.set_style(
+            ProgressStyle::with_template("epoch {prefix} [{bar:30}] {pos}/{len} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> "),
+        );
+        b.set_prefix(format!("{epoch}/{epochs}"));
+        self.bar = Some(b);
+    }
+    fn step(&mut self, step: usize, loss: f64, acc: f64, sps: f64) {
+        if let Some(b) = &self.bar {
+            b.set_position(step as u64);
+            b.set_message(format!("loss {loss:.4} acc {acc:.3} {sps:.0} samples/s"));
+        }
+    }
+    fn epoch_end(&mut self, m: &EpochMetrics) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+        eprintln!(
+            "epoch {:>3}: train loss {:.4} acc {:.3} | valid loss {:.4} acc {:.4} | {:.0} samples/s, data wait {:.1} % | {:.1} s",
+            m.epoch,
+            m.train_loss,
+            m.train_acc,
+            m.valid_loss,
+            m.valid_acc,
+            m.samples_per_s,
+            100.0 * m.data_wait_share,
+            m.seconds
+        );
+    }
+}
+
+pub fn train(a: TrainArgs) -> Result<()> {
+    let mut bar = Bar {
+        bar: None,
+        quiet: a.quiet,
+    };
+    let (cfg, out, resume) = match a.resume {
+        Some(dir) => (TrainConfig::default(), dir, true),
+        None => {
+            let cfg = TrainConfig {
+                data: a.data,
+                task: TaskSpec::parse(&a.task, &a.words)?,
+                epochs: a.epochs,
+                batch_size: a.batch,
+                lr: a.lr,
+                weight_decay: a.weight_decay,
+                mix: a.mix,
+                seed: a.seed,
+                backend: a.backend,
+                ..TrainConfig::default()
+            };
+            (cfg, a.out.unwrap_or_else(|| default_run_dir(Path::new("runs"))), false)
+        }
+    };
+    eprintln!("run folder: {}", out.display());
+    let s = train::train(&cfg, &out, resume, &mut bar)
+        .with_context(|| format!("training into {}", out.display()))?;
+    println!(
+        "best validation accuracy {:.4} (epoch {}); test accuracy {:.4} on {} samples; {:.1} s",
+        s.best_valid_acc, s.best_epoch, s.test.accuracy, s.test.samples, s.seconds
+    );
+    println!(
+        "run folder: {}  (evaluate: randommix eval --run {})",
+        out.display(),
+        out.display()
+    );
+    Ok(())
+}
+
+pub fn eval(a: EvalArgs) -> Result<()> {
+    let r = randommix::eval::evaluate(&a.run, a.data.as_deref(), a.split)
+        .with_context(|| format!("evaluating {}", a.run.display()))?;
+    if a.json {
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        print!("{}", r.to_text());
+    }
+    Ok(())
+}
+
+pub fn features(a: FeaturesArgs) -> Result<()> {
+    if a.out.exists() && !a.force {
+        bail!("{} exists; pass --force to overwrite it", a.out.display());
+    }
+    let cfg = randommix::features::MelConfig::default();
+    let s = randommix::features::extract_to_npy(&a.inputs, &a.out, &cfg)?;
+    eprintln!(
+        "wrote {} {:?} from {} file(s){}",
+        s.output.display(),
+        s.shape,
+        s.files.len(),
+        s.file_list
+            .map(|p| format!("; file list {}", p.display()))
+            .unwrap_or_default()
+    );
+    Ok(())
+}
+
+/// `randommix predict`.
+#[derive(Args, Debug)]
+pub struct PredictArgs {
+    /// The run folder.
+    #[arg(long)]
+    pub run: PathBuf,
+    /// WAV clips (any rate/format; padded or cropped to the run's clip length).
+    #[arg(required = true)]
+    pub clips: Vec<PathBuf>,
+    /// How many labels to show per clip.
+    #[arg(long, default_value_t = 3)]
+    pub top: usize,
+    /// Print JSON (one array of objects).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `randommix spot`.
+#[derive(Args, Debug)]
+pub struct SpotArgs {
+    /// The run folder.
+    #[arg(long)]
+    pub run: PathBuf,
+    /// A long recording.
+    pub wav: PathBuf,
+    /// Hop between 1 s windows, in seconds.
+    #[arg(long, default_value_t = 0.1)]
+    pub hop: f32,
+    /// Windows averaged when smoothing the posteriors.
+    #[arg(long, default_value_t = 3)]
+    pub smooth: usize,
+    /// Smallest smoothed probability reported.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f32,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `randommix compare`.
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// Speech Commands folder.
+    #[arg(long, default_value = "data")]
+    pub data: PathBuf,
+    /// Report folder (runs go to <out>/runs; finished runs are reused).
+    #[arg(long, default_value = "runs/compare")]
+    pub out: PathBuf,
+    /// Mix specifications to compare, separated by `/` or `,` between plain mode names
+    /// (e.g. `none,mixup,cutmix,resizemix,fmix,randommix`; `randommix` = all four at 1:1:1:1).
+    #[arg(long, default_value = "none,mixup,cutmix,resizemix,fmix,randommix")]
+    pub modes: String,
+    /// Seeds per mode (0, 1, ...).
+    #[arg(long, default_value_t = 3)]
+    pub seeds: usize,
+    /// Epochs per run.
+    #[arg(long, default_value_t = 20)]
+    pub epochs: usize,
+    /// Batch size.
+    #[arg(long, default_value_t = 64)]
+    pub batch: usize,
+    /// Task: 12 or all.
+    #[arg(long, default_value = "12")]
+    pub task: String,
+}
+
+/// `randommix robustness`.
+#[derive(Args, Debug)]
+pub struct RobustnessArgs {
+    /// Trained run folders (one line per run in the plots).
+    #[arg(long = "run", required = true)]
+    pub runs: Vec<PathBuf>,
+    /// Speech Commands folder (default: each run's own).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Report folder.
+    #[arg(long, default_value = "runs/robustness")]
+    pub out: PathBuf,
+    /// SNRs in dB for white and background noise.
+    #[arg(long, value_delimiter = ',', default_values_t = [20.0f32, 10.0, 5.0, 0.0])]
+    pub snr: Vec<f32>,
+    /// Occluded shares of the spectrogram in % (boxes, time strips, bands).
+    #[arg(long, value_delimiter = ',', default_values_t = [10.0f32, 20.0, 30.0, 40.0])]
+    pub occlusion: Vec<f32>,
+    /// FGSM ε in dB of log-mel.
+    #[arg(long, value_delimiter = ',', default_values_t = [0.0f32, 0.5, 1.0, 2.0, 4.0])]
+    pub eps: Vec<f32>,
+    /// Seed of noise segments and occlusion positions.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+}
+
+pub fn predict(a: PredictArgs) -> Result<()> {
+    let run = LoadedRun::open(&a.run, false)
+        .with_context(|| format!("loading {}", a.run.display()))?;
+    let preds = run.predict_files(&a.clips, a.top.max(1))?;
+    if a.json {
+        println!("{}", serde_json::to_string(&preds)?);
+    } else {
+        for p in preds {
+            let labels: Vec<String> = p
+                .top
+                .iter()
+                .map(|s| format!("{} {:.3}", s.label, s.probability))
+                .collect();
+            println!("{}\t{}", p.file.display(), labels.join("  "));
+        }
+    }
+    Ok(())
+}
+
+pub fn spot(a: SpotArgs) -> Result<()> {
+    let run = LoadedRun::open(&a.run, false)
+        .with_context(|| format!("loading {}", a.run.display()))?;
+    let cfg = infer::SpotConfig {
+        hop_s: a.hop,
+        smooth: a.smooth,
+        threshold: a.threshold,
+    };
+    let d = infer::spot(&run, &a.wav, &cfg)?;
+    if a.json {
+        println!("{}", serde_json::to_string(&d)?);
+    } else {
+        for x in &d {
+            println!("{:>8.2} s  {:<10} {:.3}", x.start_s, x.label, x.score);
+        }
+        eprintln!("{} keyword(s) in {}", d.len(), a.wav.display());
+    }
+    Ok(())
+}
+
+pub fn compare(a: CompareArgs) -> Result<()> {
+    let base = TrainConfig {
+        data: a.data,
+        task: TaskSpec::parse(&a.task, &TaskSpec::default_words())?,
+        epochs: a.epochs,
+        batch_size: a.batch,
+        ..TrainConfig::default()
+    };
+    let modes = experiments::split_modes(&a.modes);
+    let mut bar = Bar {
+        bar: None,
+        quiet: false,
+    };
+    let rows = experiments::compare(&base, &modes, a.seeds, &a.out, &mut bar)?;
+    println!("| mix | seeds | test accuracy | best valid accuracy | epochs | s/run |");
+    println!("|---|---|---|---|---|---|");
+    for r in rows {
+        println!(
+            "| `{}` | {} | {:.2} ± {:.2} % | {:.2} ± {:.2} % | {} | {:.0} |",
+            r.mix,
+            r.seeds,
+            100.0 * r.test_mean,
+            100.0 * r.test_std,
+            100.0 * r.valid_mean,
+            100.0 * r.valid_std,
+            r.epochs,
+            r.seconds_mean
+        );
+    }
+    println!(
+        "report: {}/summary.md, summary.csv, results.csv, accuracy.png",
+        a.out.display()
+    );
+    Ok(())
+}
+
+pub fn robustness(a: RobustnessArgs) -> Result<()> {
+    let cfg = experiments::RobustnessConfig {
+        snrs_db: a.snr,
+        occlusion_pct: a.occlusion,
+        fgsm_eps_db: a.eps,
+        seed: a.seed,
+    };
+    let mut bar = Bar {
+        bar: None,
+        quiet: true,
+    };
+    experiments::robustness(&a.runs, a.data.as_deref(), &cfg, &a.out, &mut bar)?;
+    let md = std::fs::read_to_string(a.out.join("robustness.md")).unwrap_or_default();
+    println!("{md}");
+    println!(
+        "report: {}/robustness.md, robustness.csv, robustness_*.png",
+        a.out.display()
+    );
+    Ok(())
+}

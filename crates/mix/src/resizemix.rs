@@ -1,0 +1,141 @@
+//! ResizeMix (Qin et al., 2020): the whole partner, shrunk, pasted into a box.
+
+use ndarray::{ArrayView2, ArrayView4};
+use rand::Rng;
+
+use super::{
+    Dims, Draw, Draws, Granularity, MixError, Mixed, Mixer, Rect, Region, run, share, taps,
+};
+
+/// Settings for [`ResizeMix`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ResizeMixConfig {
+    /// Smallest side scale `τ` (default 0.1).
+    pub min_scale: f64,
+    /// Largest side scale `τ` (default 0.8). `0 < min_scale <= max_scale <= 1`.
+    pub max_scale: f64,
+    /// Box shape: anywhere (default; `τ` scales both sides, so the box covers `τ²` of the
+    /// plane), full-height time strips or full-width frequency bands (`τ` scales one side
+    /// and is the area fraction).
+    pub region: Region,
+    /// One box for the whole batch (default, as in the paper and mmpretrain) or one per sample.
+    pub per: Granularity,
+}
+
+impl Default for ResizeMixConfig {
+    fn default() -> Self {
+        ResizeMixConfig {
+            min_scale: 0.1,
+            max_scale: 0.8,
+            region: Region::Full,
+            per: Granularity::Batch,
+        }
+    }
+}
+
+/// ResizeMix: the whole partner is bilinearly shrunk into a box of the original.
+///
+/// `τ ~ U[min_scale, max_scale]`; with [`Region::Full`] the box is `round(τH) × round(τW)`
+/// (each side at least 1), [`Region::TimeStrips`] gives `H × round(τW)` and
+/// [`Region::FreqBands`] `round(τH) × W`. It is placed uniformly at random fully inside the
+/// plane. Resizing follows `torch.nn.functional.interpolate(mode="bilinear",
+/// align_corners=False)` without antialiasing. `λ = 1 − box area / (H·W)`. The record's mask
+/// is [`MixMask::Pasted`](super::MixMask::Pasted).
+///
+/// # Example
+///
+/// ```
+/// use ndarray::{Array2, Array4};
+/// use rand::SeedableRng;
+/// use rand_chacha::ChaCha8Rng;
+/// use randommix_mix::{Mixer, ResizeMix, ResizeMixConfig};
+///
+/// let rm = ResizeMix::new(ResizeMixConfig { min_scale: 0.5, max_scale: 0.5, ..Default::default() })?;
+/// let x = Array4::<f32>::zeros((4, 1, 40, 100));
+/// let y = Array2::from_shape_fn((4, 4), |(b, k)| if b == k { 1.0 } else { 0.0 });
+/// let mixed = rm.mix(x.view(), y.view(), &mut ChaCha8Rng::seed_from_u64(1))?;
+/// let rect = mixed.records[0].mask.rect().expect("resizemix records its box");
+/// assert_eq!((rect.height, rect.width), (20, 50));
+/// assert_eq!(mixed.records[0].lambda, 0.75);
+/// # Ok::<(), randommix_mix::MixError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct ResizeMix {
+    config: ResizeMixConfig,
+}
+
+impl ResizeMix {
+    /// Builds the mixer.
+    ///
+    /// # Errors
+    ///
+    /// [`MixError::InvalidScaleRange`] unless `0 < min_scale <= max_scale <= 1`.
+    pub fn new(config: ResizeMixConfig) -> Result<Self, MixError> {
+        let (min, max) = (config.min_scale, config.max_scale);
+        if !(min > 0.0 && min <= max && max <= 1.0) {
+            return Err(MixError::InvalidScaleRange { min, max });
+        }
+        Ok(ResizeMix { config })
+    }
+
+    /// The settings this mixer was built from.
+    pub fn config(&self) -> &ResizeMixConfig {
+        &self.config
+    }
+}
+
+impl Draws for &ResizeMix {
+    fn draw<R: Rng + ?Sized>(&mut self, rng: &mut R, d: Dims) -> Draw {
+        let (lo, hi) = (self.config.min_scale, self.config.max_scale);
+        let tau = if lo < hi {
+            rng.random_range(lo..=hi)
+        } else {
+            lo
+        };
+        let side = |n: usize| ((n as f64 * tau).round() as usize).clamp(1, n);
+        let (h, w) = (d.h, d.w);
+        let (height, width) = match self.config.region {
+            Region::Full => (side(h), side(w)),
+            Region::TimeStrips => (h, side(w)),
+            Region::FreqBands => (side(h), w),
+        };
+        let top = rng.random_range(0..=h - height);
+        let left = rng.random_range(0..=w - width);
+        let rect = Rect {
+            top,
+            left,
+            height,
+            width,
+        };
+        let n = d.plane_len();
+        Draw::Paste {
+            rect,
+            rows: taps(h, height),
+            cols: taps(w, width),
+            lambda: share(n - rect.area(), n),
+        }
+    }
+}
+
+impl Mixer for ResizeMix {
+    fn mix_into<R: Rng + ?Sized>(
+        &self,
+        x: ArrayView4<'_, f32>,
+        y: ArrayView2<'_, f32>,
+        rng: &mut R,
+        out: &mut Mixed,
+    ) -> Result<(), MixError> {
+        run(x, y, None, rng, out, self.config.per, &mut &*self)
+    }
+
+    fn mix_pairs_into<R: Rng + ?Sized>(
+        &self,
+        x: ArrayView4<'_, f32>,
+        y: ArrayView2<'_, f32>,
+        partners: &[usize],
+        rng: &mut R,
+        out: &mut Mixed,
+    ) -> Result<(), MixError> {
+        run(x, y, Some(partners), rng, out, self.config.per, &mut &*self)
+    }
+}

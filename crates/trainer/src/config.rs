@@ -1,0 +1,165 @@
+//! The training configuration, saved resolved as `config.json` in every run folder.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use crate::data::{AugmentConfig, Normalization, TaskSpec};
+use crate::features::MelConfig;
+use crate::model::{Backend, ModelConfig};
+
+/// Everything that defines a training run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// The Speech Commands folder.
+    pub data: PathBuf,
+    /// The classification task.
+    pub task: TaskSpec,
+    /// Number of epochs.
+    pub epochs: usize,
+    /// Batch size.
+    pub batch_size: usize,
+    /// Peak learning rate of AdamW.
+    pub lr: f64,
+    /// AdamW decoupled weight decay.
+    pub weight_decay: f32,
+    /// Linear warm-up length in epochs, then cosine decay to `lr × final_lr_factor`.
+    pub warmup_epochs: f64,
+    /// The learning rate at the end, as a fraction of `lr`.
+    pub final_lr_factor: f64,
+    /// The RandomMix specification (`none`, a mode, or weighted candidates).
+    pub mix: String,
+    /// The seed of every random draw of the run.
+    pub seed: u64,
+    /// Samples per clip (16 000 = 1 s).
+    pub clip_samples: usize,
+    /// The log-mel front end.
+    pub mel: MelConfig,
+    /// Online augmentation.
+    pub augment: AugmentConfig,
+    /// The compute backend.
+    pub backend: Backend,
+    /// Batch size for evaluation.
+    pub eval_batch_size: usize,
+    /// The network; filled in when the run starts (the class count comes from the data).
+    pub model: Option<ModelConfig>,
+    /// Class names in label order; filled in when the run starts.
+    pub classes: Vec<String>,
+    /// Feature normalisation; fitted on the training split when the run starts.
+    pub normalization: Option<Normalization>,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            data: PathBuf::from("data"),
+            task: TaskSpec::default(),
+            epochs: 60,
+            batch_size: 64,
+            lr: 3e-3,
+            weight_decay: 1e-2,
+            warmup_epochs: 1.0,
+            final_lr_factor: 0.01,
+            mix: crate::mix::DEFAULT_SPEC.into(),
+            seed: 0,
+            clip_samples: crate::audio::CLIP_SAMPLES,
+            mel: MelConfig::default(),
+            augment: AugmentConfig::default(),
+            backend: Backend::Flex,
+            eval_batch_size: 256,
+            model: None,
+            classes: Vec::new(),
+            normalization: None,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Checks the values a user can set.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.epochs == 0 {
+            return Err("epochs must be at least 1".into());
+        }
+        if self.batch_size < 2 {
+            return Err(format!(
+                "batch size {} must be at least 2 (batch norm)",
+                self.batch_size
+            ));
+        }
+        if self.eval_batch_size == 0 {
+            return Err("eval batch size must be at least 1".into());
+        }
+        if !(self.lr.is_finite() && self.lr > 0.0) {
+            return Err(format!("learning rate {} must be positive", self.lr));
+        }
+        if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
+            return Err(format!("weight decay {} must be ≥ 0", self.weight_decay));
+        }
+        if !(self.warmup_epochs.is_finite() && self.warmup_epochs >= 0.0) {
+            return Err(format!("warm-up {} must be ≥ 0 epochs", self.warmup_epochs));
+        }
+        if !(0.0..=1.0).contains(&self.final_lr_factor) {
+            return Err(format!(
+                "final lr factor {} must be in [0, 1]",
+                self.final_lr_factor
+            ));
+        }
+        if self.clip_samples == 0 {
+            return Err("clip length must be at least one sample".into());
+        }
+        let a = &self.augment;
+        for (name, v) in [
+            ("noise probability", a.noise_prob),
+            ("noise volume", a.noise_volume),
+            ("silence volume", a.silence_volume),
+        ] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!("{name} {v} must be in [0, 1]"));
+            }
+        }
+        if !(a.time_shift_ms.is_finite() && a.time_shift_ms >= 0.0) {
+            return Err(format!("time shift {} ms must be ≥ 0", a.time_shift_ms));
+        }
+        Ok(())
+    }
+
+    /// The learning rate at optimizer step `step` of `total` (warm-up, then cosine).
+    pub fn lr_at(&self, step: usize, steps_per_epoch: usize, total: usize) -> f64 {
+        let warm = (self.warmup_epochs * steps_per_epoch as f64).round() as usize;
+        if step < warm {
+            return self.lr * (step + 1) as f64 / warm as f64;
+        }
+        let rest = total.saturating_sub(warm).max(1) as f64;
+        let t = ((step - warm) as f64 / rest).min(1.0);
+        let lo = self.lr * self.final_lr_factor;
+        lo + 0.5 * (self.lr - lo) * (1.0 + (std::f64::consts::PI * t).cos())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schedule_warms_up_then_decays() {
+        let c = TrainConfig {
+            lr: 1.0,
+            warmup_epochs: 1.0,
+            final_lr_factor: 0.0,
+            ..Default::default()
+        };
+        assert!((c.lr_at(0, 10, 100) - 0.1).abs() < 1e-12);
+        assert!((c.lr_at(9, 10, 100) - 1.0).abs() < 1e-12);
+        assert!((c.lr_at(10, 10, 100) - 1.0).abs() < 1e-12);
+        assert!(c.lr_at(55, 10, 100) < 0.6);
+        assert!(c.lr_at(99, 10, 100) < 0.01);
+    }
+
+    #[test]
+    fn default_is_valid_and_round_trips() {
+        let c = TrainConfig::default();
+        c.validate().unwrap();
+        let s = serde_json::to_string(&c).unwrap();
+        assert_eq!(serde_json::from_str::<TrainConfig>(&s).unwrap(), c);
+    }
+}

@@ -1,0 +1,346 @@
+//! From dataset items to feature batches: clip decoding (once), online augmentation
+//! (time shift, background noise, silence), log-mel features, normalisation and batching.
+
+use std::sync::Arc;
+
+use ndarray::{Array2, Array4, ArrayView2, Axis, s};
+use rand::Rng;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::DataError;
+use super::index::DatasetIndex;
+use super::task::{Item, Source};
+use crate::audio;
+use crate::features::MelFrontend;
+
+/// Online augmentation settings (TensorFlow's Speech Commands trainer defaults).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AugmentConfig {
+    /// Largest time shift, in milliseconds, either way (100).
+    pub time_shift_ms: f32,
+    /// Probability that a training clip gets background noise (0.8).
+    pub noise_prob: f32,
+    /// Largest background-noise volume for word clips (0.1); the volume is U(0, this).
+    pub noise_volume: f32,
+    /// Largest noise volume for silence samples (1.0); the volume is U(0, this).
+    pub silence_volume: f32,
+}
+
+impl Default for AugmentConfig {
+    fn default() -> Self {
+        AugmentConfig {
+            time_shift_ms: 100.0,
+            noise_prob: 0.8,
+            noise_volume: 0.1,
+            silence_volume: 1.0,
+        }
+    }
+}
+
+/// Decoded audio for a dataset: the clips in use (decoded once, kept in memory) and the
+/// background-noise recordings.
+pub struct AudioStore {
+    clips: Vec<Option<Arc<[f32]>>>,
+    noise: Vec<Vec<f32>>,
+    clip_samples: usize,
+}
+
+impl AudioStore {
+    /// Decodes every clip named by `items` (in parallel) and all noise files.
+    ///
+    /// Any file that fails to decode stops the load with an error naming it.
+    pub fn load(
+        index: &DatasetIndex,
+        items: &[&[Item]],
+        clip_samples: usize,
+    ) -> Result<AudioStore, DataError> {
+        let mut wanted = vec![false; index.entries.len()];
+        for list in items {
+            for it in list.iter() {
+                if let Source::Clip(i) = it.source {
+                    wanted[i] = true;
+                }
+            }
+        }
+        let decoded: Vec<Result<Option<Arc<[f32]>>, DataError>> = wanted
+            .par_iter()
+            .enumerate()
+            .map(|(i, &w)| {
+                if !w {
+                    return Ok(None);
+                }
+                let p = index.path_of(&index.entries[i]);
+                let v = audio::load_clip(&p, clip_samples)?;
+                Ok(Some(Arc::from(v)))
+            })
+            .collect();
+        let mut clips = Vec::with_capacity(decoded.len());
+        for d in decoded {
+            clips.push(d?);
+        }
+        let mut noise = Vec::new();
+        for p in &index.noise_files {
+            let d = audio::read_wav(p)?;
+            if d.samples.len() < clip_samples {
+                return Err(DataError::NotADataset {
+                    path: p.clone(),
+                    problem: format!(
+                        "background noise file is shorter ({} samples) than one clip ({clip_samples})",
+                        d.samples.len()
+                    ),
+                });
+            }
+            noise.push(d.samples);
+        }
+        Ok(AudioStore {
+            clips,
+            noise,
+            clip_samples,
+        })
+    }
+
+    /// Samples per clip.
+    pub fn clip_samples(&self) -> usize {
+        self.clip_samples
+    }
+
+    /// Whether background noise is available.
+    pub fn has_noise(&self) -> bool {
+        !self.noise.is_empty()
+    }
+
+    fn clip(&self, i: usize) -> &[f32] {
+        self.clips[i].as_deref().unwrap_or(&[])
+    }
+
+    /// Adds `volume` × a random background-noise segment to `out`.
+    fn add_noise<R: Rng + ?Sized>(&self, out: &mut [f32], volume: f32, rng: &mut R) {
+        if self.noise.is_empty() {
+            return;
+        }
+        let n = &self.noise[rng.random_range(0..self.noise.len())];
+        let start = rng.random_range(0..=n.len() - out.len());
+        let len = out.len();
+        for (o, &x) in out.iter_mut().zip(&n[start..start + len]) {
+            *o = (*o + volume * x).clamp(-1.0, 1.0);
+        }
+    }
+
+    /// The audio of one item with training augmentation: time shift, background noise with
+    /// probability `noise_prob`, silence as noise at U(0, `silence_volume`).
+    pub fn augmented<R: Rng + ?Sized>(
+        &self,
+        item: &Item,
+        aug: &AugmentConfig,
+        out: &mut [f32],
+        rng: &mut R,
+    ) {
+        out.fill(0.0);
+        match item.source {
+            Source::Silence => {
+                let v = rng.random::<f32>() * aug.silence_volume;
+                self.add_noise(out, v, rng);
+            }
+            Source::Clip(i) => {
+                let clip = self.clip(i);
+                let max_shift = (aug.time_shift_ms / 1000.0 * crate::audio::SAMPLE_RATE as f32) as i64;
+                let shift = if max_shift > 0 {
+                    rng.random_range(-max_shift..=max_shift)
+                } else {
+                    0
+                };
+                // out[t] = clip[t - shift], zero outside.
+                let n = out.len() as i64;
+                for t in 0..n {
+                    let src = t - shift;
+                    if src >= 0 && (src as usize) < clip.len() {
+                        out[t as usize] = clip[src as usize];
+                    }
+                }
+                if rng.random::<f32>() < aug.noise_prob {
+                    let v = rng.random::<f32>() * aug.noise_volume;
+                    self.add_noise(out, v, rng);
+                }
+            }
+        }
+    }
+
+    /// The audio of one item for evaluation: the clip as it is; silence as noise at
+    /// U(0, `silence_volume`) drawn from `rng`.
+    pub fn clean<R: Rng + ?Sized>(
+        &self,
+        item: &Item,
+        aug: &AugmentConfig,
+        out: &mut [f32],
+        rng: &mut R,
+    ) {
+        out.fill(0.0);
+        match item.source {
+            Source::Silence => {
+                let v = rng.random::<f32>() * aug.silence_volume;
+                self.add_noise(out, v, rng);
+            }
+            Source::Clip(i) => {
+                let c = self.clip(i);
+                let n = c.len().min(out.len());
+                out[..n].copy_from_slice(&c[..n]);
+            }
+        }
+    }
+
+    /// A random background-noise segment of `len` samples (zeros when there is no noise).
+    pub fn noise_segment<R: Rng + ?Sized>(&self, len: usize, rng: &mut R) -> Vec<f32> {
+        let mut v = vec![0.0; len];
+        if let Some(n) = self.noise.get(rng.random_range(0..self.noise.len().max(1)))
+            && n.len() >= len
+        {
+            let start = rng.random_range(0..=n.len() - len);
+            v.copy_from_slice(&n[start..start + len]);
+        }
+        v
+    }
+}
+
+/// Feature normalisation: `(x − mean) / std`, one scalar pair computed on training features.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Normalization {
+    /// Mean of the log-mel values (dB).
+    pub mean: f32,
+    /// Standard deviation of the log-mel values (dB).
+    pub std: f32,
+}
+
+impl Normalization {
+    /// Applies the normalisation in place.
+    pub fn apply(&self, x: &mut [f32]) {
+        let inv = 1.0 / self.std;
+        for v in x {
+            *v = (*v - self.mean) * inv;
+        }
+    }
+
+    /// Mean and standard deviation over a set of feature maps.
+    pub fn fit(features: &[Array2<f32>]) -> Normalization {
+        let mut sum = 0.0f64;
+        let mut sq = 0.0f64;
+        let mut n = 0usize;
+        for f in features {
+            for &v in f.iter() {
+                sum += v as f64;
+                sq += (v as f64) * (v as f64);
+                n += 1;
+            }
+        }
+        let n = n.max(1) as f64;
+        let mean = sum / n;
+        let var = (sq / n - mean * mean).max(1e-6);
+        Normalization {
+            mean: mean as f32,
+            std: var.sqrt() as f32,
+        }
+    }
+}
+
+/// A batch of features and targets.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// Normalised log-mel features, `[B, 1, mels, frames]`.
+    pub x: Array4<f32>,
+    /// Targets, `[B, classes]` (one-hot before mixing, soft after).
+    pub y: Array2<f32>,
+    /// The hard label of each sample (of the original sample, for mixed batches).
+    pub labels: Vec<usize>,
+}
+
+/// Stacks feature maps `[mels, frames]` and labels into a batch with one-hot targets.
+pub fn stack_batch(features: &[ArrayView2<f32>], labels: &[usize], n_classes: usize) -> Batch {
+    let b = features.len();
+    let (h, w) = features.first().map(|f| f.dim()).unwrap_or((0, 0));
+    let mut x = Array4::<f32>::zeros((b, 1, h, w));
+    let mut y = Array2::<f32>::zeros((b, n_classes));
+    for (i, f) in features.iter().enumerate() {
+        x.slice_mut(s![i, 0, .., ..]).assign(f);
+        y[[i, labels[i]]] = 1.0;
+    }
+    Batch {
+        x,
+        y,
+        labels: labels.to_vec(),
+    }
+}
+
+/// Computes the clean (evaluation) features of `items`, normalised, in parallel.
+///
+/// Silence samples get their noise from a RNG seeded with `seed` and the item position, so the
+/// same seed always gives the same evaluation set.
+pub fn clean_features(
+    store: &AudioStore,
+    items: &[Item],
+    frontend: &MelFrontend,
+    aug: &AugmentConfig,
+    norm: Option<&Normalization>,
+    seed: u64,
+) -> Vec<Array2<f32>> {
+    items
+        .par_iter()
+        .enumerate()
+        .map(|(k, it)| {
+            let mut rng = super::seeds::item_rng(seed, k);
+            let mut buf = vec![0.0; store.clip_samples()];
+            store.clean(it, aug, &mut buf, &mut rng);
+            let mut f = frontend.compute(&buf);
+            if let Some(n) = norm
+                && let Some(sl) = f.as_slice_mut()
+            {
+                n.apply(sl);
+            }
+            f
+        })
+        .collect()
+}
+
+/// Builds one training batch with augmentation (single-threaded, so that it can run beside
+/// the training step without competing for its threads).
+pub fn train_batch<R: Rng + ?Sized>(
+    store: &AudioStore,
+    items: &[Item],
+    frontend: &MelFrontend,
+    aug: &AugmentConfig,
+    norm: &Normalization,
+    n_classes: usize,
+    rng: &mut R,
+) -> Batch {
+    let mut buf = vec![0.0; store.clip_samples()];
+    let mut feats = Vec::with_capacity(items.len());
+    for it in items {
+        store.augmented(it, aug, &mut buf, rng);
+        let mut f = frontend.compute(&buf);
+        if let Some(sl) = f.as_slice_mut() {
+            norm.apply(sl);
+        }
+        feats.push(f);
+    }
+    let views: Vec<ArrayView2<f32>> = feats.iter().map(|f| f.view()).collect();
+    let labels: Vec<usize> = items.iter().map(|i| i.label).collect();
+    stack_batch(&views, &labels, n_classes)
+}
+
+/// Stacks precomputed feature maps for the positions `idx` into a batch.
+pub fn gather_batch(
+    features: &[Array2<f32>],
+    items: &[Item],
+    idx: &[usize],
+    n_classes: usize,
+) -> Batch {
+    let views: Vec<ArrayView2<f32>> = idx.iter().map(|&i| features[i].view()).collect();
+    let labels: Vec<usize> = idx.iter().map(|&i| items[i].label).collect();
+    stack_batch(&views, &labels, n_classes)
+}
+
+/// The first axis of a batch as separate `[1, mels, frames]` views (for tests and tools).
+pub fn batch_len(b: &Batch) -> usize {
+    b.x.len_of(Axis(0))
+}

@@ -1,0 +1,55 @@
+//! The error type of training, evaluation and inference.
+
+use std::path::PathBuf;
+
+/// Errors of training and evaluation. Every variant names the file, folder or setting.
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    /// A bad setting.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// A file or folder could not be read or created.
+    #[error("{path}: {cause}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        cause: std::io::Error,
+    },
+    /// An output could not be written.
+    #[error(transparent)]
+    Write(#[from] crate::io::WriteError),
+    /// A corrupt or mismatched checkpoint.
+    #[error("{path}: {problem}")]
+    Checkpoint {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The run folder cannot be used.
+    #[error("{path}: {problem}")]
+    RunDir {
+        /// The folder.
+        path: PathBuf,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A dataset problem.
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+    /// A front-end problem.
+    #[error(transparent)]
+    Features(#[from] crate::features::FeatureError),
+    /// A mixing problem.
+    #[error(transparent)]
+    Mix(#[from] crate::mix::MixError),
+    /// Training diverged.
+    #[error("training diverged at epoch {epoch}: loss is {loss}")]
+    Diverged {
+        /// The epoch.
+        epoch: usize,
+        /// The loss value.
+        loss: f64,
+    },
+}

@@ -1,0 +1,254 @@
+//! Evaluation: accuracy, per-class accuracy and the confusion matrix.
+
+use std::path::Path;
+
+use burn::tensor::Device;
+use ndarray::{Array2, Array4, s};
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::RunPaths;
+use crate::error::TrainError;
+use crate::loaded::LoadedRun;
+use crate::data::pipeline::clean_features;
+use crate::data::{AudioStore, DatasetIndex, Item, Split, Task};
+use crate::io::atomic_write_bytes;
+use crate::model::KwsCnn;
+
+/// Raw counts of an evaluation.
+#[derive(Debug, Clone)]
+pub struct EvalCounts {
+    /// Mean cross-entropy against the hard labels.
+    pub loss: f64,
+    /// Fraction correct.
+    pub accuracy: f64,
+    /// `confusion[true][predicted]`.
+    pub confusion: Vec<Vec<usize>>,
+}
+
+/// Accuracy of one class.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassAccuracy {
+    /// Class name.
+    pub class: String,
+    /// Fraction of this class's samples predicted correctly.
+    pub accuracy: f64,
+    /// Number of samples of this class.
+    pub samples: usize,
+}
+
+/// The result of evaluating a run on a split (what `randommix eval --json` prints).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalReport {
+    /// The split.
+    pub split: String,
+    /// Fraction correct over all samples.
+    pub accuracy: f64,
+    /// Mean cross-entropy.
+    pub loss: f64,
+    /// Number of samples.
+    pub samples: usize,
+    /// Class names in label order.
+    pub classes: Vec<String>,
+    /// Accuracy per class.
+    pub per_class: Vec<ClassAccuracy>,
+    /// `confusion[true][predicted]`, in the order of `classes`.
+    pub confusion: Vec<Vec<usize>>,
+}
+
+impl EvalReport {
+    /// Builds the report from counts.
+    pub fn new(classes: &[String], split: &str, c: EvalCounts) -> EvalReport {
+        let per_class = classes
+            .iter()
+            .enumerate()
+            .map(|(i, name)| {
+                let row = &c.confusion[i];
+                let n: usize = row.iter().sum();
+                ClassAccuracy {
+                    class: name.clone(),
+                    accuracy: if n == 0 {
+                        0.0
+                    } else {
+                        row[i] as f64 / n as f64
+                    },
+                    samples: n,
+                }
+            })
+            .collect();
+        EvalReport {
+            split: split.to_string(),
+            accuracy: c.accuracy,
+            loss: c.loss,
+            samples: c.confusion.iter().map(|r| r.iter().sum::<usize>()).sum(),
+            classes: classes.to_vec(),
+            per_class,
+            confusion: c.confusion,
+        }
+    }
+
+    /// Writes the report as JSON, atomically.
+    pub fn save(&self, path: &Path) -> Result<(), TrainError> {
+        let json =
+            serde_json::to_vec_pretty(self).map_err(|e| TrainError::Config(e.to_string()))?;
+        atomic_write_bytes(path, &json)?;
+        Ok(())
+    }
+
+    /// A plain-text table: accuracy, per-class accuracy and the confusion matrix.
+    pub fn to_text(&self) -> String {
+        let mut s = format!(
+            "{} split: accuracy {:.4} ({} samples), loss {:.4}\n\nper class:\n",
+            self.split, self.accuracy, self.samples, self.loss
+        );
+        for c in &self.per_class {
+            s.push_str(&format!(
+                "  {:<12} {:.4}  ({} samples)\n",
+                c.class, c.accuracy, c.samples
+            ));
+        }
+        s.push_str("\nconfusion (rows: true, columns: predicted):\n");
+        let short: Vec<String> = self
+            .classes
+            .iter()
+            .map(|c| c.chars().take(6).collect())
+            .collect();
+        s.push_str(&format!("{:<12}", ""));
+        for c in &short {
+            s.push_str(&format!("{c:>7}"));
+        }
+        s.push('\n');
+        for (i, row) in self.confusion.iter().enumerate() {
+            s.push_str(&format!("{:<12}", self.classes[i]));
+            for v in row {
+                s.push_str(&format!("{v:>7}"));
+            }
+            s.push('\n');
+        }
+        s
+    }
+}
+
+/// Logits of a model for normalised features `[B, 1, mels, frames]`.
+pub fn logits(model: &KwsCnn, device: &Device, x: Array4<f32>) -> Array2<f32> {
+    let (b, _, _, _) = x.dim();
+    let t = crate::tensor::tensor4(x, device);
+    let z = model.forward(t);
+    let k = z.dims()[1];
+    let v: Vec<f32> = z
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap_or_else(|_| vec![0.0; b * k]);
+    Array2::from_shape_vec((b, k), v).unwrap_or_else(|_| Array2::zeros((b, k)))
+}
+
+/// Evaluates `model` (in evaluation mode, on a device without autodiff) on precomputed features.
+pub fn evaluate_features(
+    model: &KwsCnn,
+    device: &Device,
+    feats: &[Array2<f32>],
+    items: &[Item],
+    n_classes: usize,
+    batch: usize,
+) -> EvalCounts {
+    let mut confusion = vec![vec![0usize; n_classes]; n_classes];
+    let mut loss = 0.0f64;
+    let mut correct = 0usize;
+    for start in (0..feats.len()).step_by(batch.max(1)) {
+        let end = (start + batch).min(feats.len());
+        let (h, w) = feats[start].dim();
+        let mut x = Array4::<f32>::zeros((end - start, 1, h, w));
+        for (j, f) in feats[start..end].iter().enumerate() {
+            x.slice_mut(s![j, 0, .., ..]).assign(f);
+        }
+        let z = logits(model, device, x);
+        for (j, row) in z.outer_iter().enumerate() {
+            let label = items[start + j].label;
+            let m = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
+            let lse = m + row.iter().map(|v| (v - m).exp()).sum::<f32>().ln();
+            loss += (lse - row[label]) as f64;
+            let pred = argmax(row.as_slice().unwrap_or(&[]));
+            confusion[label][pred] += 1;
+            if pred == label {
+                correct += 1;
+            }
+        }
+    }
+    let n = feats.len().max(1) as f64;
+    EvalCounts {
+        loss: loss / n,
+        accuracy: correct as f64 / n,
+        confusion,
+    }
+}
+
+/// Index of the largest value (the first one on ties).
+pub fn argmax(v: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, &x) in v.iter().enumerate() {
+        if x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
+/// The items of a split of a dataset, as the run defines them (same task, same seed).
+pub fn split_items(
+    run: &LoadedRun,
+    index: &DatasetIndex,
+    split: Split,
+) -> Result<(Task, Vec<Item>), TrainError> {
+    let task = Task::resolve(&run.config.task, index)?;
+    if task.classes != run.config.classes {
+        return Err(TrainError::RunDir {
+            path: index.root.clone(),
+            problem: format!(
+                "this dataset gives classes {:?}, the run was trained on {:?}",
+                task.classes, run.config.classes
+            ),
+        });
+    }
+    let items = task.items(index, split, run.config.seed)?;
+    Ok((task, items))
+}
+
+/// Evaluates a loaded run on `items` of `index`, silence noise seeded as in training.
+pub fn evaluate_items(
+    run: &LoadedRun,
+    index: &DatasetIndex,
+    items: &[Item],
+    split: Split,
+) -> Result<EvalReport, TrainError> {
+    let store = AudioStore::load(index, &[items], run.config.clip_samples)?;
+    let feats = clean_features(
+        &store,
+        items,
+        &run.frontend,
+        &run.config.augment,
+        Some(&run.norm),
+        crate::data::seeds::eval_seed(run.config.seed, split),
+    );
+    let c = evaluate_features(
+        &run.model,
+        &run.device,
+        &feats,
+        items,
+        run.classes().len(),
+        run.config.eval_batch_size,
+    );
+    Ok(EvalReport::new(run.classes(), split.name(), c))
+}
+
+/// `randommix eval`: evaluates the best checkpoint of the run in `dir` on a split of `data`
+/// (the run's own data folder when `None`) and writes `eval_<split>.json` into the run folder.
+pub fn evaluate(dir: &Path, data: Option<&Path>, split: Split) -> Result<EvalReport, TrainError> {
+    let run = LoadedRun::open(dir, false)?;
+    let root = data
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| run.config.data.clone());
+    let index = DatasetIndex::open(&root)?;
+    let (_task, items) = split_items(&run, &index, split)?;
+    let report = evaluate_items(&run, &index, &items, split)?;
+    report.save(&RunPaths::new(dir).eval(split.name()))?;
+    Ok(report)
+}

@@ -1,0 +1,748 @@
+//! The paper's experiments as commands: `compare` (no mixing vs. each mode vs. RandomMix over
+//! several seeds) and `robustness` (noise, occlusion and FGSM).
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use burn::module::Module;
+use ndarray::{Array2, Array4, s};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint::{Checkpoint, RunPaths, TrainState};
+use crate::config::TrainConfig;
+use crate::error::TrainError;
+use crate::eval::{argmax, split_items};
+use crate::loaded::{LoadedRun, load_model};
+use crate::tensor::{soft_cross_entropy, tensor2, tensor4};
+use crate::train::Progress;
+use crate::data::{AudioStore, DatasetIndex, Item, Split};
+use crate::io::{atomic_write_bytes, create_dir_all};
+
+/// One finished (mode, seed) run of a comparison.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompareRun {
+    /// The mix specification.
+    pub mix: String,
+    /// The seed.
+    pub seed: u64,
+    /// Test accuracy of the best checkpoint.
+    pub test_acc: f64,
+    /// Best validation accuracy.
+    pub best_valid_acc: f64,
+    /// Epochs trained.
+    pub epochs: usize,
+    /// Training wall time, summed over epochs (seconds).
+    pub seconds: f64,
+    /// The run folder.
+    pub dir: PathBuf,
+}
+
+/// Mean and standard deviation per mode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompareRow {
+    /// The mix specification.
+    pub mix: String,
+    /// Number of seeds.
+    pub seeds: usize,
+    /// Mean test accuracy.
+    pub test_mean: f64,
+    /// Sample standard deviation of the test accuracy (0 for one seed).
+    pub test_std: f64,
+    /// Mean best validation accuracy.
+    pub valid_mean: f64,
+    /// Its standard deviation.
+    pub valid_std: f64,
+    /// Epochs per run.
+    pub epochs: usize,
+    /// Mean wall time per run (seconds).
+    pub seconds_mean: f64,
+}
+
+fn mean_std(v: &[f64]) -> (f64, f64) {
+    let n = v.len() as f64;
+    if v.is_empty() {
+        return (0.0, 0.0);
+    }
+    let m = v.iter().sum::<f64>() / n;
+    let s = if v.len() > 1 {
+        (v.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0)).sqrt()
+    } else {
+        0.0
+    };
+    (m, s)
+}
+
+/// Splits a `--modes` list: commas separate specs unless the spec has weights (`name:w`), in
+/// which case `/` separates them. `randommix` stands for [`DEFAULT_SPEC`](crate::mix::DEFAULT_SPEC).
+pub fn split_modes(s: &str) -> Vec<String> {
+    let parts: Vec<String> = if s.contains('/') {
+        s.split('/').map(str::to_string).collect()
+    } else if s.contains(':') {
+        vec![s.to_string()]
+    } else {
+        s.split(',').map(str::to_string).collect()
+    };
+    parts
+        .into_iter()
+        .map(|p| p.trim().to_string())
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            if p.eq_ignore_ascii_case("randommix") {
+                crate::mix::DEFAULT_SPEC.to_string()
+            } else {
+                p
+            }
+        })
+        .collect()
+}
+
+/// A folder-safe name for a mix specification.
+pub fn slug(spec: &str) -> String {
+    let mut s: String = spec
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    while s.contains("--") {
+        s = s.replace("--", "-");
+    }
+    s.trim_matches('-').to_string()
+}
+
+fn finished(dir: &Path, epochs: usize) -> Option<TrainState> {
+    let paths = RunPaths::new(dir);
+    if !paths.eval("test").exists() {
+        return None;
+    }
+    let ck = Checkpoint::load(&paths.last()).ok()?;
+    (ck.state.epoch >= epochs).then_some(ck.state)
+}
+
+/// Trains `base` under every mix specification in `modes` for `seeds` seeds (0..seeds) into
+/// `out/runs/<mode>-s<seed>`, skipping runs that already finished and resuming stopped ones,
+/// then writes `results.csv`, `summary.csv`, `summary.md` and `accuracy.png` into `out`.
+pub fn compare(
+    base: &TrainConfig,
+    modes: &[String],
+    seeds: usize,
+    out: &Path,
+    progress: &mut dyn Progress,
+) -> Result<Vec<CompareRow>, TrainError> {
+    if modes.is_empty() || seeds == 0 {
+        return Err(TrainError::Config(
+            "compare needs at least one mode and one seed".into(),
+        ));
+    }
+    for m in modes {
+        m.parse::<crate::mix::RandomMix>()?;
+    }
+    create_dir_all(&out.join("runs"))?;
+    let mut runs = Vec::new();
+    for mode in modes {
+        for seed in 0..seeds as u64 {
+            let dir = out.join("runs").join(format!("{}-s{seed}", slug(mode)));
+            let state = match finished(&dir, base.epochs) {
+                Some(st) => {
+                    progress.message(&format!(
+                        "{mode} seed {seed}: finished earlier, not retrained"
+                    ));
+                    st
+                }
+                None => {
+                    let resume = RunPaths::new(&dir).config().exists();
+                    progress.message(&format!(
+                        "{mode} seed {seed}: {} ({})",
+                        if resume { "resuming" } else { "training" },
+                        dir.display()
+                    ));
+                    let cfg = TrainConfig {
+                        mix: mode.clone(),
+                        seed,
+                        ..base.clone()
+                    };
+                    train_one(&cfg, &dir, resume, progress)?;
+                    Checkpoint::load(&RunPaths::new(&dir).last())?.state
+                }
+            };
+            let eval: crate::eval::EvalReport = {
+                let p = RunPaths::new(&dir).eval("test");
+                let t = std::fs::read_to_string(&p).map_err(|source| TrainError::Io {
+                    path: p.clone(),
+                    cause: source,
+                })?;
+                serde_json::from_str(&t).map_err(|e| TrainError::RunDir {
+                    path: p,
+                    problem: e.to_string(),
+                })?
+            };
+            runs.push(CompareRun {
+                mix: mode.clone(),
+                seed,
+                test_acc: eval.accuracy,
+                best_valid_acc: state.best_valid_acc,
+                epochs: state.epoch,
+                seconds: state.history.iter().map(|m| m.seconds).sum(),
+                dir,
+            });
+        }
+    }
+    let rows: Vec<CompareRow> = modes
+        .iter()
+        .map(|m| {
+            let rs: Vec<&CompareRun> = runs.iter().filter(|r| &r.mix == m).collect();
+            let (tm, ts) = mean_std(&rs.iter().map(|r| r.test_acc).collect::<Vec<_>>());
+            let (vm, vs) = mean_std(&rs.iter().map(|r| r.best_valid_acc).collect::<Vec<_>>());
+            let (sm, _) = mean_std(&rs.iter().map(|r| r.seconds).collect::<Vec<_>>());
+            CompareRow {
+                mix: m.clone(),
+                seeds: rs.len(),
+                test_mean: tm,
+                test_std: ts,
+                valid_mean: vm,
+                valid_std: vs,
+                epochs: base.epochs,
+                seconds_mean: sm,
+            }
+        })
+        .collect();
+    write_compare(out, &runs, &rows)?;
+    Ok(rows)
+}
+
+fn train_one(
+    cfg: &TrainConfig,
+    dir: &Path,
+    resume: bool,
+    progress: &mut dyn Progress,
+) -> Result<(), TrainError> {
+    crate::train::train(cfg, dir, resume, progress).map(|_| ())
+}
+
+fn write_compare(out: &Path, runs: &[CompareRun], rows: &[CompareRow]) -> Result<(), TrainError> {
+    let mut csv = String::from("mix,seed,test_acc,best_valid_acc,epochs,seconds,dir\n");
+    for r in runs {
+        let _ = writeln!(
+            csv,
+            "\"{}\",{},{:.6},{:.6},{},{:.1},{}",
+            r.mix,
+            r.seed,
+            r.test_acc,
+            r.best_valid_acc,
+            r.epochs,
+            r.seconds,
+            r.dir.display()
+        );
+    }
+    atomic_write_bytes(&out.join("results.csv"), csv.as_bytes())?;
+    let mut sum =
+        String::from("mix,seeds,test_mean,test_std,valid_mean,valid_std,epochs,seconds_mean\n");
+    let mut md = String::from(
+        "| mix | seeds | test accuracy (mean ± std) | best valid accuracy (mean ± std) | epochs | wall time per run |\n|---|---|---|---|---|---|\n",
+    );
+    for r in rows {
+        let _ = writeln!(
+            sum,
+            "\"{}\",{},{:.6},{:.6},{:.6},{:.6},{},{:.1}",
+            r.mix,
+            r.seeds,
+            r.test_mean,
+            r.test_std,
+            r.valid_mean,
+            r.valid_std,
+            r.epochs,
+            r.seconds_mean
+        );
+        let _ = writeln!(
+            md,
+            "| `{}` | {} | {:.2} ± {:.2} % | {:.2} ± {:.2} % | {} | {:.0} s |",
+            r.mix,
+            r.seeds,
+            100.0 * r.test_mean,
+            100.0 * r.test_std,
+            100.0 * r.valid_mean,
+            100.0 * r.valid_std,
+            r.epochs,
+            r.seconds_mean
+        );
+    }
+    atomic_write_bytes(&out.join("summary.csv"), sum.as_bytes())?;
+    atomic_write_bytes(&out.join("summary.md"), md.as_bytes())?;
+    let names: Vec<String> = rows.iter().map(|r| r.mix.clone()).collect();
+    let means: Vec<f64> = rows.iter().map(|r| 100.0 * r.test_mean).collect();
+    let stds: Vec<f64> = rows.iter().map(|r| 100.0 * r.test_std).collect();
+    crate::viz::bar_chart_png(
+        &out.join("accuracy.png"),
+        "test accuracy by mixing mode (mean +- std over seeds)",
+        &names,
+        &means,
+        &stds,
+        "test accuracy (%)",
+    )
+    .map_err(|e| TrainError::Config(format!("chart: {e}")))?;
+    Ok(())
+}
+
+/// One perturbation family of the robustness study.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Perturbation {
+    /// White Gaussian noise at an SNR (dB).
+    WhiteNoise,
+    /// The dataset's background noise at an SNR (dB).
+    BackgroundNoise,
+    /// A random box with the plane's aspect ratio covering a share of the plane, set to the floor.
+    OcclusionBox,
+    /// A full-band strip covering a share of the frames.
+    OcclusionTime,
+    /// A full-time band covering a share of the mel bands.
+    OcclusionBand,
+    /// FGSM on the normalised log-mel input; severity is ε in dB.
+    Fgsm,
+}
+
+impl Perturbation {
+    /// All families.
+    pub const ALL: [Perturbation; 6] = [
+        Perturbation::WhiteNoise,
+        Perturbation::BackgroundNoise,
+        Perturbation::OcclusionBox,
+        Perturbation::OcclusionTime,
+        Perturbation::OcclusionBand,
+        Perturbation::Fgsm,
+    ];
+
+    /// The name used in tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Perturbation::WhiteNoise => "white_noise_snr_db",
+            Perturbation::BackgroundNoise => "background_noise_snr_db",
+            Perturbation::OcclusionBox => "occlusion_box_pct",
+            Perturbation::OcclusionTime => "occlusion_time_pct",
+            Perturbation::OcclusionBand => "occlusion_band_pct",
+            Perturbation::Fgsm => "fgsm_eps_db",
+        }
+    }
+}
+
+/// Severities of the robustness study.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RobustnessConfig {
+    /// SNRs (dB) for additive noise.
+    pub snrs_db: Vec<f32>,
+    /// Occluded shares of the plane (%).
+    pub occlusion_pct: Vec<f32>,
+    /// FGSM ε values in dB of log-mel.
+    pub fgsm_eps_db: Vec<f32>,
+    /// Seed of the noise segments and occlusion positions.
+    pub seed: u64,
+}
+
+impl Default for RobustnessConfig {
+    fn default() -> Self {
+        RobustnessConfig {
+            snrs_db: vec![20.0, 10.0, 5.0, 0.0],
+            occlusion_pct: vec![10.0, 20.0, 30.0, 40.0],
+            fgsm_eps_db: vec![0.0, 0.5, 1.0, 2.0, 4.0],
+            seed: 0,
+        }
+    }
+}
+
+/// One measured point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RobustPoint {
+    /// The run folder.
+    pub run: PathBuf,
+    /// The perturbation family (`clean` for none).
+    pub perturbation: String,
+    /// Its severity (SNR dB, %, or ε dB); NaN for clean.
+    pub severity: f32,
+    /// Test accuracy.
+    pub accuracy: f64,
+}
+
+/// Adds `noise` scaled to `snr_db` relative to `clip`'s power (silent clips get the noise at
+/// unit-RMS-relative scale 0.01 so that silence stays near-silent).
+fn add_at_snr(clip: &mut [f32], noise: &[f32], snr_db: f32) {
+    let p_s: f64 = clip.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / clip.len().max(1) as f64;
+    let p_n: f64 =
+        noise.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / noise.len().max(1) as f64;
+    if p_n <= 0.0 {
+        return;
+    }
+    let target = if p_s > 0.0 {
+        p_s / 10f64.powf(snr_db as f64 / 10.0)
+    } else {
+        1e-4
+    };
+    let g = (target / p_n).sqrt() as f32;
+    for (c, n) in clip.iter_mut().zip(noise) {
+        *c += g * n;
+    }
+}
+
+fn occlude(x: &mut Array4<f32>, kind: Perturbation, pct: f32, floor: f32, rng: &mut ChaCha8Rng) {
+    let (b, _, h, w) = x.dim();
+    let frac = (pct / 100.0).clamp(0.0, 1.0);
+    for i in 0..b {
+        let (bh, bw) = match kind {
+            Perturbation::OcclusionTime => (h, ((w as f32 * frac).round() as usize).min(w)),
+            Perturbation::OcclusionBand => (((h as f32 * frac).round() as usize).min(h), w),
+            _ => {
+                let r = frac.sqrt();
+                (
+                    ((h as f32 * r).round() as usize).min(h),
+                    ((w as f32 * r).round() as usize).min(w),
+                )
+            }
+        };
+        let top = rng.random_range(0..=h - bh);
+        let left = rng.random_range(0..=w - bw);
+        x.slice_mut(s![i, .., top..top + bh, left..left + bw])
+            .fill(floor);
+    }
+}
+
+/// FGSM: `x + ε·sign(∇ₓ CE(model(x), y))` with the model in evaluation mode.
+fn fgsm(
+    run: &LoadedRun,
+    model_ad: &crate::model::KwsCnn,
+    x: &Array4<f32>,
+    labels: &[usize],
+    eps: f32,
+) -> Array4<f32> {
+    if eps == 0.0 {
+        return x.clone();
+    }
+    let ad = run.device.clone().autodiff();
+    let k = run.classes().len();
+    let mut y = Array2::<f32>::zeros((labels.len(), k));
+    for (i, &l) in labels.iter().enumerate() {
+        y[[i, l]] = 1.0;
+    }
+    let xt = tensor4(x.clone(), &ad).require_grad();
+    let loss = soft_cross_entropy(model_ad.forward(xt.clone()), tensor2(y, &ad));
+    let grads = loss.backward();
+    let Some(g) = xt.grad(&grads) else {
+        return x.clone();
+    };
+    let g: Vec<f32> = g.sign().into_data().try_to_vec::<f32>().unwrap_or_default();
+    let mut out = x.clone();
+    if let Some(o) = out.as_slice_mut()
+        && g.len() == o.len()
+    {
+        for (v, s) in o.iter_mut().zip(g) {
+            *v += eps * s;
+        }
+    }
+    out
+}
+
+/// Evaluates each run in `runs` on the test split of `data` (each run's own data when `None`)
+/// under every perturbation and severity, and writes `robustness.csv`, `robustness.md` and
+/// one `robustness_<perturbation>.png` per perturbation into `out`.
+pub fn robustness(
+    runs: &[PathBuf],
+    data: Option<&Path>,
+    cfg: &RobustnessConfig,
+    out: &Path,
+    progress: &mut dyn Progress,
+) -> Result<Vec<RobustPoint>, TrainError> {
+    if runs.is_empty() {
+        return Err(TrainError::Config(
+            "robustness needs at least one --run".into(),
+        ));
+    }
+    create_dir_all(out)?;
+    let mut points = Vec::new();
+    for dir in runs {
+        let run = LoadedRun::open(dir, false)?;
+        let root = data
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| run.config.data.clone());
+        let index = DatasetIndex::open(&root)?;
+        let (_task, items) = split_items(&run, &index, Split::Test)?;
+        let store = AudioStore::load(&index, &[&items], run.config.clip_samples)?;
+        let ad = run.device.clone().autodiff();
+        let model_ad = load_frozen_autodiff(dir, &run, &ad)?;
+        let floor = (10.0 * run.config.mel.amin.log10() - run.norm.mean) / run.norm.std;
+        let measure = |name: &str,
+                       sev: f32,
+                       acc: f64,
+                       points: &mut Vec<RobustPoint>,
+                       progress: &mut dyn Progress| {
+            progress.message(&format!(
+                "{}: {name} {sev}: accuracy {:.4}",
+                dir.display(),
+                acc
+            ));
+            points.push(RobustPoint {
+                run: dir.clone(),
+                perturbation: name.to_string(),
+                severity: sev,
+                accuracy: acc,
+            });
+        };
+        let clean = audio_set(&store, &items, &run, None, cfg.seed);
+        let acc = accuracy_of(&run, &run.features_of(&clean), &items);
+        measure("clean", f32::NAN, acc, &mut points, progress);
+        for p in Perturbation::ALL {
+            let sevs: &[f32] = match p {
+                Perturbation::WhiteNoise | Perturbation::BackgroundNoise => &cfg.snrs_db,
+                Perturbation::Fgsm => &cfg.fgsm_eps_db,
+                _ => &cfg.occlusion_pct,
+            };
+            if p == Perturbation::BackgroundNoise && !store.has_noise() {
+                progress.message(&format!(
+                    "{}: no background noise files; skipping background noise",
+                    root.display()
+                ));
+                continue;
+            }
+            for &sev in sevs {
+                let mut rng = ChaCha8Rng::seed_from_u64(
+                    cfg.seed ^ (sev.to_bits() as u64) ^ ((p as u64) << 40),
+                );
+                let x = match p {
+                    Perturbation::WhiteNoise | Perturbation::BackgroundNoise => {
+                        let noisy = audio_set(&store, &items, &run, Some((p, sev)), cfg.seed);
+                        run.features_of(&noisy)
+                    }
+                    Perturbation::Fgsm => {
+                        let x = run.features_of(&clean);
+                        let eps = sev / run.norm.std;
+                        let mut adv = x.clone();
+                        let bsz = run.config.eval_batch_size.max(1);
+                        for st in (0..items.len()).step_by(bsz) {
+                            let en = (st + bsz).min(items.len());
+                            let xb = x.slice(s![st..en, .., .., ..]).to_owned();
+                            let labels: Vec<usize> =
+                                items[st..en].iter().map(|i| i.label).collect();
+                            let a = fgsm(&run, &model_ad, &xb, &labels, eps);
+                            adv.slice_mut(s![st..en, .., .., ..]).assign(&a);
+                        }
+                        adv
+                    }
+                    _ => {
+                        let mut x = run.features_of(&clean);
+                        occlude(&mut x, p, sev, floor, &mut rng);
+                        x
+                    }
+                };
+                let acc = accuracy_of(&run, &x, &items);
+                measure(p.name(), sev, acc, &mut points, progress);
+            }
+        }
+    }
+    write_robustness(out, runs, &points)?;
+    Ok(points)
+}
+
+fn load_frozen_autodiff(
+    dir: &Path,
+    run: &LoadedRun,
+    ad: &burn::tensor::Device,
+) -> Result<crate::model::KwsCnn, TrainError> {
+    let p = RunPaths::new(dir).best();
+    let ck = Checkpoint::load(&p)?;
+    let cfg = run
+        .config
+        .model
+        .as_ref()
+        .ok_or_else(|| TrainError::Config("run has no model".into()))?;
+    Ok(load_model(cfg, &ck.model, ad, &p)?.freeze())
+}
+
+fn audio_set(
+    store: &AudioStore,
+    items: &[Item],
+    run: &LoadedRun,
+    noise: Option<(Perturbation, f32)>,
+    seed: u64,
+) -> Vec<Vec<f32>> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(k, it)| {
+            let mut rng = crate::data::seeds::item_rng(seed, k);
+            let mut buf = vec![0.0; run.config.clip_samples];
+            store.clean(it, &run.config.augment, &mut buf, &mut rng);
+            if let Some((p, snr)) = noise {
+                let n: Vec<f32> = match p {
+                    Perturbation::WhiteNoise => (0..buf.len())
+                        .map(|_| {
+                            // Box-Muller Gaussian.
+                            let u1: f32 = rng.random::<f32>().max(1e-12);
+                            let u2: f32 = rng.random();
+                            (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
+                        })
+                        .collect(),
+                    _ => store.noise_segment(buf.len(), &mut rng),
+                };
+                add_at_snr(&mut buf, &n, snr);
+            }
+            buf
+        })
+        .collect()
+}
+
+fn accuracy_of(run: &LoadedRun, x: &Array4<f32>, items: &[Item]) -> f64 {
+    let n = items.len();
+    let bsz = run.config.eval_batch_size.max(1);
+    let mut correct = 0usize;
+    for st in (0..n).step_by(bsz) {
+        let en = (st + bsz).min(n);
+        let p = run.probabilities(x.slice(s![st..en, .., .., ..]).to_owned());
+        for (j, row) in p.outer_iter().enumerate() {
+            if argmax(row.as_slice().unwrap_or(&[])) == items[st + j].label {
+                correct += 1;
+            }
+        }
+    }
+    correct as f64 / n.max(1) as f64
+}
+
+fn write_robustness(
+    out: &Path,
+    runs: &[PathBuf],
+    points: &[RobustPoint],
+) -> Result<(), TrainError> {
+    let mut csv = String::from("run,perturbation,severity,accuracy\n");
+    for p in points {
+        let _ = writeln!(
+            csv,
+            "{},{},{},{:.6}",
+            p.run.display(),
+            p.perturbation,
+            p.severity,
+            p.accuracy
+        );
+    }
+    atomic_write_bytes(&out.join("robustness.csv"), csv.as_bytes())?;
+    // Markdown: one table per perturbation, runs as rows, severities as columns.
+    let mut md = String::new();
+    let mut families: Vec<&str> = Vec::new();
+    for p in points {
+        if !families.contains(&p.perturbation.as_str()) {
+            families.push(&p.perturbation);
+        }
+    }
+    let run_name = |r: &PathBuf| {
+        r.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    // (perturbation, x ticks, one (run, accuracies) series per run)
+    type Plot = (String, Vec<String>, Vec<(String, Vec<f64>)>);
+    let mut plots: Vec<Plot> = Vec::new();
+    for fam in &families {
+        let sevs: Vec<f32> = {
+            let mut v: Vec<f32> = Vec::new();
+            for p in points.iter().filter(|p| p.perturbation == *fam) {
+                if !v.iter().any(|s| s.to_bits() == p.severity.to_bits()) {
+                    v.push(p.severity);
+                }
+            }
+            v
+        };
+        let _ = writeln!(md, "\n**{fam}**\n");
+        let _ = write!(md, "| run |");
+        for s in &sevs {
+            let _ = write!(
+                md,
+                " {} |",
+                if s.is_nan() {
+                    "-".to_string()
+                } else {
+                    s.to_string()
+                }
+            );
+        }
+        let _ = writeln!(md, "\n|---|{}", "---|".repeat(sevs.len()));
+        let mut series = Vec::new();
+        for r in runs {
+            let _ = write!(md, "| {} |", r.display());
+            let mut ys = Vec::new();
+            if *fam != "clean"
+                && let Some(c) = points
+                    .iter()
+                    .find(|p| &p.run == r && p.perturbation == "clean")
+            {
+                ys.push(100.0 * c.accuracy);
+            }
+            for s in &sevs {
+                let acc = points
+                    .iter()
+                    .find(|p| {
+                        &p.run == r && p.perturbation == *fam && p.severity.to_bits() == s.to_bits()
+                    })
+                    .map(|p| p.accuracy);
+                match acc {
+                    Some(a) => {
+                        let _ = write!(md, " {:.2} % |", 100.0 * a);
+                        ys.push(100.0 * a);
+                    }
+                    None => {
+                        let _ = write!(md, " – |");
+                        ys.push(f64::NAN);
+                    }
+                }
+            }
+            let _ = writeln!(md);
+            series.push((run_name(r), ys));
+        }
+        if *fam != "clean" {
+            let mut ticks = vec!["clean".to_string()];
+            ticks.extend(sevs.iter().map(|s| s.to_string()));
+            plots.push((fam.to_string(), ticks, series));
+        }
+    }
+    atomic_write_bytes(&out.join("robustness.md"), md.as_bytes())?;
+    for (fam, ticks, series) in &plots {
+        crate::viz::line_plot_png(
+            &out.join(format!("robustness_{fam}.png")),
+            &format!("test accuracy vs. {fam}"),
+            fam,
+            "accuracy (%)",
+            ticks,
+            series,
+        )
+        .map_err(|e| TrainError::Config(format!("plot: {e}")))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_folder_safe() {
+        assert_eq!(slug("mixup:1,cutmix:1"), "mixup-1-cutmix-1");
+        assert_eq!(slug("none"), "none");
+    }
+
+    #[test]
+    fn snr_is_respected() {
+        let mut c: Vec<f32> = (0..16000).map(|i| (i as f32 * 0.1).sin()).collect();
+        let orig = c.clone();
+        let n: Vec<f32> = (0..16000)
+            .map(|i| ((i * 7919) % 13) as f32 / 6.0 - 1.0)
+            .collect();
+        add_at_snr(&mut c, &n, 10.0);
+        let ps: f64 = orig.iter().map(|v| (*v as f64).powi(2)).sum();
+        let pn: f64 = c
+            .iter()
+            .zip(&orig)
+            .map(|(a, b)| ((a - b) as f64).powi(2))
+            .sum();
+        assert!((10.0 * (ps / pn).log10() - 10.0).abs() < 0.01);
+    }
+}

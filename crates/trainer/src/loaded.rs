@@ -1,0 +1,174 @@
+//! A trained run loaded from its folder: configuration, front end, normalisation and network.
+
+use std::path::Path;
+
+use burn::module::Module;
+use burn::tensor::Device;
+use ndarray::{Array2, Array4};
+
+use crate::checkpoint::{Checkpoint, RunPaths};
+use crate::config::TrainConfig;
+use crate::data::Normalization;
+use crate::error::TrainError;
+use crate::features::MelFrontend;
+use crate::model::{KwsCnn, ModelConfig};
+use crate::tensor::tensor4;
+
+/// A trained run loaded for inference: config, classes, the front end and the network.
+pub struct LoadedRun {
+    /// The run's resolved configuration.
+    pub config: TrainConfig,
+    /// The network (evaluation mode).
+    pub model: KwsCnn,
+    /// The device the network lives on.
+    pub device: Device,
+    /// The log-mel front end of the run.
+    pub frontend: MelFrontend,
+    /// The feature normalisation of the run.
+    pub norm: Normalization,
+}
+
+impl LoadedRun {
+    /// Loads `config.json` and `best.ckpt` (or `last.ckpt` if `last`) from a run folder.
+    pub fn open(dir: &Path, last: bool) -> Result<LoadedRun, TrainError> {
+        let paths = RunPaths::new(dir);
+        let config = read_config(&paths)?;
+        let (model_cfg, norm, frontend) = check_run_config(&config, &paths.config())?;
+        let device = config.backend.device().map_err(TrainError::Config)?;
+        let ck_path = if last { paths.last() } else { paths.best() };
+        let ck = Checkpoint::load(&ck_path)?;
+        let model = load_model(&model_cfg, &ck.model, &device, &ck_path)?;
+        Ok(LoadedRun {
+            config,
+            model,
+            device,
+            frontend,
+            norm,
+        })
+    }
+
+    /// Class names in label order.
+    pub fn classes(&self) -> &[String] {
+        &self.config.classes
+    }
+
+    /// Class probabilities for normalised feature maps `[B, 1, mels, frames]`.
+    pub fn probabilities(&self, x: Array4<f32>) -> Array2<f32> {
+        let b = x.shape()[0];
+        let logits = self.model.forward(tensor4(x, &self.device));
+        let p = burn::tensor::activation::softmax(logits, 1);
+        let k = self.config.classes.len();
+        let v: Vec<f32> = p
+            .into_data()
+            .try_to_vec::<f32>()
+            .unwrap_or_else(|_| vec![0.0; b * k]);
+        Array2::from_shape_vec((b, k), v).unwrap_or_else(|_| Array2::zeros((b, k)))
+    }
+}
+
+fn read_config(paths: &RunPaths) -> Result<TrainConfig, TrainError> {
+    let p = paths.config();
+    let text = std::fs::read_to_string(&p).map_err(|source| TrainError::Io {
+        path: p.clone(),
+        cause: source,
+    })?;
+    serde_json::from_str(&text).map_err(|e| TrainError::RunDir {
+        path: p,
+        problem: format!("not a valid run configuration: {e}"),
+    })
+}
+
+/// Checks that the parts of a run's `config.json` agree with each other before a checkpoint is
+/// loaded: a valid model, as many classes as the model has outputs, the front end's mel bands
+/// and frames equal to the model's input, a usable normalisation. `path` is the config file.
+fn check_run_config(
+    config: &TrainConfig,
+    path: &Path,
+) -> Result<(ModelConfig, Normalization, MelFrontend), TrainError> {
+    let bad = |problem: String| TrainError::RunDir {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let model = config
+        .model
+        .clone()
+        .ok_or_else(|| bad("has no model section (the run never started)".into()))?;
+    model.validate().map_err(|e| bad(format!("model: {e}")))?;
+    let norm = config
+        .normalization
+        .ok_or_else(|| bad("has no normalisation (the run never started)".into()))?;
+    if !(norm.mean.is_finite() && norm.std.is_finite() && norm.std > 0.0) {
+        return Err(bad(format!(
+            "normalisation mean {} / std {} is unusable (the std must be finite and positive)",
+            norm.mean, norm.std
+        )));
+    }
+    if config.classes.len() != model.n_classes {
+        return Err(bad(format!(
+            "lists {} classes but its model has {} outputs",
+            config.classes.len(),
+            model.n_classes
+        )));
+    }
+    let frontend = MelFrontend::new(&config.mel).map_err(|e| bad(e.to_string()))?;
+    if config.mel.n_mels != model.n_mels {
+        return Err(bad(format!(
+            "the front end gives n_mels = {} mel bands but the model was trained on {}",
+            config.mel.n_mels, model.n_mels
+        )));
+    }
+    let frames = frontend.n_frames(config.clip_samples);
+    if frames != model.n_frames {
+        return Err(bad(format!(
+            "clips of {} samples give {frames} frames but the model was trained on {}",
+            config.clip_samples, model.n_frames
+        )));
+    }
+    Ok((model, norm, frontend))
+}
+
+/// Runs `f`, turning a panic into an error message, with the panic hook silenced meanwhile so
+/// that no `panicked at` line reaches the user.
+///
+/// Used only around burn's decoding of checkpoint bytes: burn 0.22 checks the record's
+/// structure and shapes and returns errors for them, but its burnpack parser and tensor
+/// construction are third-party code reading untrusted bytes, and a `.ckpt` file from
+/// elsewhere must give an error naming the file, never a crash.
+fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    std::panic::set_hook(hook);
+    r.map_err(|p| {
+        p.downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into())
+    })
+}
+
+/// Builds the network of `cfg` on `device` with the weights in `bytes` (a checkpoint's model
+/// section read from `path`), turning every failure, panics included, into an error naming `path`.
+pub(crate) fn load_model(
+    cfg: &ModelConfig,
+    bytes: &[u8],
+    device: &Device,
+    path: &Path,
+) -> Result<KwsCnn, TrainError> {
+    cfg.validate().map_err(TrainError::Config)?;
+    let bad = |problem: String| TrainError::Checkpoint {
+        path: path.to_path_buf(),
+        problem,
+    };
+    let loaded = catch_panic(|| {
+        let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(
+            bytes.to_vec(),
+        ))
+        .map_err(|e| bad(format!("corrupt model section: {e}")))?;
+        cfg.init(device)
+            .try_load_record(record)
+            .map_err(|e| bad(format!("weights do not fit the model in config.json: {e}")))
+    });
+    loaded.unwrap_or_else(|panic| Err(bad(format!("corrupt model section ({panic})"))))
+}
+

@@ -1,0 +1,428 @@
+//! The training loop.
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use burn::module::Module;
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::tensor::Device;
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+use super::lock::lock_run;
+use super::progress::Progress;
+use super::report::{write_metrics_csv, write_report};
+use crate::checkpoint::{Checkpoint, EpochMetrics, RngState, RunPaths, TrainState};
+use crate::config::TrainConfig;
+use crate::error::TrainError;
+use crate::eval::{EvalReport, evaluate_features};
+use crate::loaded::load_model;
+use crate::tensor::{soft_cross_entropy, tensor2, tensor4};
+use crate::data::pipeline::{self, clean_features};
+use crate::data::{AudioStore, DatasetIndex, Item, Normalization, Split, Task};
+use crate::features::MelFrontend;
+use crate::io::atomic_write_bytes;
+use crate::mix::{Mixer, RandomMix};
+use crate::model::{KwsCnn, ModelConfig};
+
+/// The outcome of [`train`].
+#[derive(Debug, Clone)]
+pub struct TrainSummary {
+    /// Metrics of every epoch.
+    pub history: Vec<EpochMetrics>,
+    /// Best validation accuracy and its epoch.
+    pub best_valid_acc: f64,
+    /// The epoch (1-based) of the best checkpoint.
+    pub best_epoch: usize,
+    /// The test split evaluated with the best checkpoint.
+    pub test: EvalReport,
+    /// Wall time in seconds (this process only, when resumed).
+    pub seconds: f64,
+}
+
+/// The data of a prepared run: index, task, items per split, decoded audio, front end.
+struct Prepared {
+    task: Task,
+    train: Vec<Item>,
+    valid: Vec<Item>,
+    test: Vec<Item>,
+    store: AudioStore,
+    frontend: MelFrontend,
+}
+
+fn prepare(
+    cfg: &TrainConfig,
+    progress: &mut dyn Progress,
+) -> Result<(DatasetIndex, Prepared), TrainError> {
+    let index = DatasetIndex::open(&cfg.data)?;
+    for w in &index.warnings {
+        progress.message(&format!("warning: {w}"));
+    }
+    let task = Task::resolve(&cfg.task, &index)?;
+    let train = task.items(&index, Split::Train, cfg.seed)?;
+    let valid = task.items(&index, Split::Valid, cfg.seed)?;
+    let test = task.items(&index, Split::Test, cfg.seed)?;
+    let split_warnings = task.check_splits(
+        &index,
+        &[
+            (Split::Train, &train[..]),
+            (Split::Valid, &valid[..]),
+            (Split::Test, &test[..]),
+        ],
+    )?;
+    for w in &split_warnings {
+        progress.message(&format!("warning: {w}"));
+    }
+    let t0 = Instant::now();
+    let store = AudioStore::load(&index, &[&train, &valid, &test], cfg.clip_samples)?;
+    progress.message(&format!(
+        "data: {} ({} classes; train {}, valid {}, test {} samples; decoded in {:.1} s)",
+        index.root.display(),
+        task.n_classes(),
+        train.len(),
+        valid.len(),
+        test.len(),
+        t0.elapsed().as_secs_f64()
+    ));
+    let frontend = MelFrontend::new(&cfg.mel)?;
+    Ok((
+        index,
+        Prepared {
+            task,
+            train,
+            valid,
+            test,
+            store,
+            frontend,
+        },
+    ))
+}
+
+/// The random streams of one epoch. Data order, augmentation and mixing draw from separate
+/// streams, so runs that differ only in their mixing see the same data in the same order.
+pub fn epoch_rng(seed: u64, epoch: usize, stream: u64) -> ChaCha8Rng {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    r.set_stream(epoch as u64 * 4 + stream + 1);
+    r
+}
+
+/// Trains a keyword spotter into `out`, or continues the run in `out` when `resume` is set.
+///
+/// A new run refuses a folder that already holds a run. The best checkpoint (by validation
+/// accuracy) and the last one are kept; at the end the test split is evaluated with the best.
+pub fn train(
+    cfg: &TrainConfig,
+    out: &Path,
+    resume: bool,
+    progress: &mut dyn Progress,
+) -> Result<TrainSummary, TrainError> {
+    let t_start = Instant::now();
+    let paths = RunPaths::new(out);
+    let (mut cfg, start_ck) = if resume {
+        let cfg = read_config(&paths)?;
+        let ck = if paths.last().exists() {
+            Some(Checkpoint::load(&paths.last())?)
+        } else {
+            None
+        };
+        (cfg, ck)
+    } else {
+        if paths.config().exists() || paths.last().exists() {
+            return Err(TrainError::RunDir {
+                path: out.to_path_buf(),
+                problem:
+                    "already holds a run; pass --resume to continue it or choose another --out"
+                        .into(),
+            });
+        }
+        (cfg.clone(), None)
+    };
+    cfg.validate().map_err(TrainError::Config)?;
+    let mixer: RandomMix = cfg.mix.parse()?;
+    crate::io::create_dir_all(out)?;
+    let _lock = lock_run(&paths)?;
+
+    let (_index, data) = prepare(&cfg, progress)?;
+    let n_classes = data.task.n_classes();
+    let n_frames = data.frontend.n_frames(cfg.clip_samples);
+    let n_mels = cfg.mel.n_mels;
+
+    // Resolve what the data decides and save the configuration before the first step.
+    if resume {
+        if cfg.classes != data.task.classes {
+            return Err(TrainError::RunDir {
+                path: paths.config(),
+                problem: format!(
+                    "the data now gives classes {:?}, the run was started with {:?}",
+                    data.task.classes, cfg.classes
+                ),
+            });
+        }
+    } else {
+        cfg.classes = data.task.classes.clone();
+        cfg.model = Some(ModelConfig::new(n_classes, n_mels, n_frames));
+        let train_clean = clean_features(
+            &data.store,
+            &data.train,
+            &data.frontend,
+            &cfg.augment,
+            None,
+            cfg.seed,
+        );
+        cfg.normalization = Some(Normalization::fit(&train_clean));
+        let json =
+            serde_json::to_vec_pretty(&cfg).map_err(|e| TrainError::Config(e.to_string()))?;
+        atomic_write_bytes(&paths.config(), &json)?;
+    }
+    let (model_cfg, norm, _) = check_run_config(&cfg, &paths.config())?;
+
+    let base_device = cfg.backend.device().map_err(TrainError::Config)?;
+    let device = base_device.clone().autodiff();
+    device.seed(cfg.seed);
+    let mut model = model_cfg.init(&device);
+    let mut optim = AdamWConfig::new()
+        .with_weight_decay(cfg.weight_decay)
+        .init();
+    let mut state = TrainState {
+        epoch: 0,
+        step: 0,
+        best_valid_acc: -1.0,
+        best_epoch: 0,
+        history: Vec::new(),
+        rng: RngState {
+            seed: cfg.seed,
+            next_epoch: 0,
+        },
+    };
+    if let Some(ck) = start_ck {
+        model = load_model(&model_cfg, &ck.model, &device, &paths.last())?;
+        optim = optim
+            .from_bytes(burn::tensor::Bytes::from_bytes_vec(ck.optim.clone()))
+            .map_err(|e| TrainError::Checkpoint {
+                path: paths.last(),
+                problem: format!("corrupt optimizer section: {e}"),
+            })?;
+        state = ck.state;
+        progress.message(&format!(
+            "resuming {} after epoch {}",
+            out.display(),
+            state.epoch
+        ));
+    }
+    if state.epoch >= cfg.epochs {
+        progress.message(&format!(
+            "{} already finished {} epochs",
+            out.display(),
+            state.epoch
+        ));
+    }
+
+    let valid_feats = clean_features(
+        &data.store,
+        &data.valid,
+        &data.frontend,
+        &cfg.augment,
+        Some(&norm),
+        crate::data::seeds::eval_seed(cfg.seed, Split::Valid),
+    );
+    let n_train = data.train.len();
+    let bs = cfg.batch_size.min(n_train);
+    // Drop a last batch of a single sample (batch norm needs two).
+    let steps_per_epoch = if n_train % bs == 1 {
+        n_train / bs
+    } else {
+        n_train.div_ceil(bs)
+    };
+    let total_steps = steps_per_epoch * cfg.epochs;
+
+    for epoch in state.epoch..cfg.epochs {
+        let t_epoch = Instant::now();
+        device.seed(cfg.seed.wrapping_add(epoch as u64 + 1));
+        progress.epoch_start(epoch + 1, cfg.epochs, steps_per_epoch);
+        let (tx, rx) = mpsc::sync_channel::<Result<(pipeline::Batch, Array2<f32>), TrainError>>(3);
+        let mut loss_sum = 0.0f64;
+        let mut correct = 0usize;
+        let mut seen = 0usize;
+        let mut wait = Duration::ZERO;
+        let t_train = Instant::now();
+        std::thread::scope(|scope| -> Result<(), TrainError> {
+            let data = &data;
+            let cfg = &cfg;
+            let mixer = &mixer;
+            scope.spawn(move || {
+                let mut order_rng = epoch_rng(cfg.seed, epoch, 0);
+                let mut rng = epoch_rng(cfg.seed, epoch, 1);
+                let mut mix_rng = epoch_rng(cfg.seed, epoch, 2);
+                let mut order: Vec<usize> = (0..n_train).collect();
+                order.shuffle(&mut order_rng);
+                for s in 0..steps_per_epoch {
+                    let idx = &order[s * bs..((s + 1) * bs).min(n_train)];
+                    let items: Vec<Item> = idx.iter().map(|&i| data.train[i]).collect();
+                    let b = pipeline::train_batch(
+                        &data.store,
+                        &items,
+                        &data.frontend,
+                        &cfg.augment,
+                        &norm,
+                        n_classes,
+                        &mut rng,
+                    );
+                    let msg = mixer
+                        .mix(b.x.view(), b.y.view(), &mut mix_rng)
+                        .map(|m| {
+                            (
+                                pipeline::Batch {
+                                    x: m.x,
+                                    y: b.y,
+                                    labels: b.labels,
+                                },
+                                m.y,
+                            )
+                        })
+                        .map_err(TrainError::from);
+                    if tx.send(msg).is_err() {
+                        return;
+                    }
+                }
+            });
+            for s in 0..steps_per_epoch {
+                let t_wait = Instant::now();
+                let msg = rx
+                    .recv()
+                    .map_err(|_| TrainError::Config("data pipeline stopped".into()))?;
+                wait += t_wait.elapsed();
+                let (batch, targets) = msg?;
+                let b = batch.labels.len();
+                let lr = cfg.lr_at(state.step, steps_per_epoch, total_steps);
+                let x = tensor4(batch.x, &device);
+                let t = tensor2(targets, &device);
+                let logits = model.forward(x);
+                let pred: Vec<i64> = logits
+                    .clone()
+                    .detach()
+                    .argmax(1)
+                    .into_data()
+                    .convert::<i64>()
+                    .try_to_vec::<i64>()
+                    .unwrap_or_default();
+                let loss = soft_cross_entropy(logits, t);
+                let loss_v = loss.clone().detach().into_scalar::<f32>() as f64;
+                let grads = GradientsParams::from_grads(loss.backward(), &model);
+                model = optim.step(lr, model.clone(), grads);
+                state.step += 1;
+                loss_sum += loss_v * b as f64;
+                correct += pred
+                    .iter()
+                    .zip(&batch.labels)
+                    .filter(|(p, l)| **p as usize == **l)
+                    .count();
+                seen += b;
+                progress.step(
+                    s + 1,
+                    loss_sum / seen as f64,
+                    correct as f64 / seen as f64,
+                    seen as f64 / t_train.elapsed().as_secs_f64(),
+                );
+            }
+            Ok(())
+        })?;
+        let train_secs = t_train.elapsed().as_secs_f64();
+        let train_loss = loss_sum / seen.max(1) as f64;
+        if !train_loss.is_finite() {
+            return Err(TrainError::Diverged {
+                epoch: epoch + 1,
+                loss: train_loss,
+            });
+        }
+        let valid_model = model.valid();
+        let v = evaluate_features(
+            &valid_model,
+            &base_device,
+            &valid_feats,
+            &data.valid,
+            n_classes,
+            cfg.eval_batch_size,
+        );
+        state.epoch = epoch + 1;
+        state.rng.next_epoch = epoch + 1;
+        let m = EpochMetrics {
+            epoch: epoch + 1,
+            train_loss,
+            train_acc: correct as f64 / seen.max(1) as f64,
+            valid_loss: v.loss,
+            valid_acc: v.accuracy,
+            lr: cfg.lr_at(state.step.saturating_sub(1), steps_per_epoch, total_steps),
+            samples_per_s: seen as f64 / train_secs,
+            data_wait_share: wait.as_secs_f64() / train_secs,
+            seconds: t_epoch.elapsed().as_secs_f64(),
+        };
+        state.history.push(m.clone());
+        let improved = m.valid_acc > state.best_valid_acc;
+        if improved {
+            state.best_valid_acc = m.valid_acc;
+            state.best_epoch = m.epoch;
+        }
+        let ck = Checkpoint {
+            state: state.clone(),
+            model: model_bytes(&model, &paths.last())?,
+            optim: optim
+                .into_bytes()
+                .map_err(|e| TrainError::Checkpoint {
+                    path: paths.last(),
+                    problem: format!("cannot serialise optimizer: {e}"),
+                })?
+                .to_vec(),
+        };
+        if improved {
+            ck.save(&paths.best())?;
+        }
+        ck.save(&paths.last())?;
+        write_metrics_csv(&paths.metrics(), &state.history)?;
+        progress.epoch_end(&m);
+    }
+
+    // Test with the best checkpoint.
+    let best = LoadedRun::open(out, false)?;
+    let test_feats = clean_features(
+        &data.store,
+        &data.test,
+        &data.frontend,
+        &cfg.augment,
+        Some(&norm),
+        crate::data::seeds::eval_seed(cfg.seed, Split::Test),
+    );
+    let test = evaluate_features(
+        &best.model,
+        &best.device,
+        &test_feats,
+        &data.test,
+        n_classes,
+        cfg.eval_batch_size,
+    );
+    let test = EvalReport::new(&cfg.classes, "test", test);
+    let summary = TrainSummary {
+        history: state.history.clone(),
+        best_valid_acc: state.best_valid_acc,
+        best_epoch: state.best_epoch,
+        test,
+        seconds: t_start.elapsed().as_secs_f64(),
+    };
+    write_report(&paths, &cfg, &summary)?;
+    summary.test.save(&paths.eval("test"))?;
+    Ok(summary)
+}
+
+fn model_bytes(model: &KwsCnn, path: &Path) -> Result<Vec<u8>, TrainError> {
+    model
+        .clone()
+        .into_record()
+        .into_bytes()
+        .map(|b| b.to_vec())
+        .map_err(|e| TrainError::Checkpoint {
+            path: path.to_path_buf(),
+            problem: format!("cannot serialise model: {e}"),
+        })
+}
+
