@@ -3,21 +3,26 @@
 
 Every clip is made by espeak-ng (a formant synthesizer) and post-processed
 with sox, then trimmed, levelled and placed at a random offset inside a
-1 s, 16 kHz, 16-bit mono WAV.  The layout and the train/validation/test
-split rule are those of Google Speech Commands:
+1 s, 16 kHz, 16-bit mono WAV.  The layout is that of Google Speech Commands:
 
     <out>/<word>/<speaker>_nohash_<n>.wav
     <out>/_background_noise_/*.wav
-    <out>/validation_list.txt, <out>/testing_list.txt
-    <out>/speakers.csv                (synthesis parameters of each speaker)
+    <out>/validation_list.txt, <out>/testing_list.txt   (voices held out)
+    <out>/testing_indomain_list.txt                     (new speakers, training voices)
+    <out>/speakers.csv                (synthesis parameters and split of each speaker)
+
+The splits are "leave-voices-out": validation and testing speakers use
+espeak-ng voice families, variants and microphone chains that never occur in
+training (different ones for validation and for testing).  Clips in none of
+the three lists are training.
 
 Requirements: Python 3 (stdlib only) and the command-line tools
     apt-get install espeak-ng sox
 
 Usage (from the repository root):
-    python3 data/make_dataset.py                 # full set into data/
-    python3 data/make_dataset.py --limit 8 --out /tmp/kws_small
-    python3 data/make_dataset.py --seed 7 --jobs 2 --out /tmp/other
+    python3 data/make_dataset.py --jobs 2        # full set into data/
+    python3 data/make_dataset.py --limit 3 --out /tmp/kws_small
+    python3 data/make_dataset.py --show-voices   # text and phonemes per voice/word
 
 The same --seed (with the same espeak-ng / sox versions) gives the same set
 of speakers, files and synthesis parameters; all randomness is derived from
@@ -47,38 +52,128 @@ TARGET_FIT_SAMPLES = int(0.92 * SAMPLE_RATE)
 COMMAND_WORDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]
 UNKNOWN_WORDS = ["bed", "bird", "cat", "dog", "happy", "house", "marvin", "sheila", "tree", "wow"]
 
-# English espeak-ng voices (file-based "gmw" voices; mbrola voices need extra
-# packages and are not used).  `en` is the same voice as `en-gb`.
-ENGLISH_VOICES = [
-    "en-us", "en-gb", "en-gb-scotland", "en-gb-x-gbclan", "en-gb-x-gbcwmd",
-    "en-gb-x-rp", "en-029", "en-us-nyc",
+# Splits.  Validation and testing are "leave-voices-out": their speakers use
+# voice families, variants and microphone chains that never occur in training
+# (and validation and testing use different ones).  testing_indomain holds new
+# speakers made from the training voices, variants and chains.
+SPLITS = ("training", "validation", "testing", "testing_indomain")
+LIST_FILES = {
+    "validation": "validation_list.txt",
+    "testing": "testing_list.txt",
+    "testing_indomain": "testing_indomain_list.txt",
+}
+# Which voice group (families, variants, chains) each split draws from.
+SPLIT_GROUP = {"training": "train", "validation": "val", "testing": "test",
+               "testing_indomain": "train"}
+
+# espeak-ng voices: (voice, family, group, weight, respellings).
+# A family groups voices that are near-identical (same phonemes, similar
+# sound); a family belongs to exactly one group.  weight: relative number of
+# speakers.  respellings: text given to espeak-ng instead of the English word,
+# written in that language's own spelling so that the voice says (an accented
+# version of) the English word instead of reading it by its own letter rules
+# or switching to its English dictionary.  Every voice/word is checked at run
+# time: no language switch in `espeak-ng -x`, the 10 command words must have
+# distinct phoneme strings, and the audio must differ from every other voice.
+_AP = {"up": "ap"}
+VOICE_TABLE = [
+    # --- training voices
+    ("en-us", "en-us", "train", 2, {}),
+    ("en-us-nyc", "en-us", "train", 2, {}),
+    ("en-gb", "en-gb", "train", 2, {}),
+    ("en-gb-x-rp", "en-gb", "train", 2, {}),
+    ("en-gb-x-gbclan", "en-gb-x-gbclan", "train", 2, {}),
+    ("en-gb-x-gbcwmd", "en-gb-x-gbcwmd", "train", 2, {}),
+    ("de", "de", "train", 1, dict(_AP, up="app", down="daun", right="rait", bird="börd",
+                                  cat="kät", house="haus", sheila="schiela", tree="tri",
+                                  wow="wau")),
+    ("es", "es", "train", 1, dict(_AP, right="rait", happy="japi", house="jaus",
+                                  tree="tri", wow="uau")),
+    ("es-419", "es", "train", 1, dict(_AP, right="rait", happy="japi", house="jaus",
+                                      tree="tri", wow="uau")),
+    ("it", "it", "train", 1, dict(_AP, right="rait", happy="eppi", house="aus",
+                                  sheila="scila", tree="tri")),
+    ("pl", "pl", "train", 1, dict(_AP, cat="ket", happy="hepi", house="hałs",
+                                  sheila="szila", tree="tri", wow="łał")),
+    ("sv", "sv", "train", 1, dict(yes="jes", no="nåu", up="app", down="daun", right="rajt",
+                                  on="ånn", stop="ståpp", go="gåu", bed="bedd", bird="börd",
+                                  cat="katt", dog="dågg", happy="häppi", house="haus",
+                                  sheila="schila", tree="tri", wow="wau")),
+    ("fi", "fi", "train", 1, dict(_AP, yes="jes", down="daun", right="rait", bird="böörd",
+                                  cat="ket", happy="häppi", house="haus", sheila="siila",
+                                  tree="trii", wow="vau")),
+    ("hu", "hu", "train", 1, dict(_AP, yes="jesz", no="nó", down="daun", right="rájt",
+                                  stop="sztop", go="gó", bird="börd", cat="ket",
+                                  happy="heppi", house="hausz", sheila="síla", tree="trí",
+                                  wow="vau")),
+    ("id", "id", "train", 1, dict(_AP, right="rait", cat="ket", happy="hepi", house="haus",
+                                  sheila="syila", tree="tri")),
+    ("sw", "sw", "train", 1, dict(_AP, right="rait", happy="hepi", house="haus",
+                                  sheila="shila", tree="tri")),
+    ("tr", "tr", "train", 1, dict(up="app", right="rayt", cat="ket", happy="hepi", house="haus",
+                                  sheila="şila", tree="tri", wow="vav")),
+    ("ru", "ru", "train", 1, dict(
+        yes="йес", no="ноу", up="ап", down="даун", left="лефт", right="райт", on="он",
+        off="офф", stop="стоп", go="гоу", bed="бед", bird="бёрд", cat="кэт", dog="дог",
+        happy="хэппи", house="хаус", marvin="марвин", sheila="шила", tree="три", wow="уау")),
+    # --- validation voices (held out from training and from testing)
+    ("en-gb-scotland", "en-gb-scotland", "val", 2, {}),
+    ("nl", "nl", "val", 1, dict(_AP, right="rait", cat="ket", happy="heppi", house="haus",
+                                sheila="sjiela", tree="trie", wow="wau")),
+    ("ro", "ro", "val", 1, dict(_AP, right="rait", happy="hepi", house="haus",
+                                sheila="șila", tree="tri", wow="uau")),
+    # --- testing voices (held out from training and from validation)
+    ("en-029", "en-029", "test", 2, {}),
+    ("pt-br", "pt", "test", 1, dict(_AP, no="nou", house="ráus")),
+    ("cs", "cs", "test", 1, dict(_AP, yes="jes", cat="ket", happy="hepi", house="haus",
+                                 sheila="šíla", tree="trí", wow="vau")),
+    ("hi", "hi", "test", 1, dict(
+        yes="यस", no="नो", up="अप", down="डाउन", left="लेफ़्ट", right="राइट", on="ऑन",
+        off="ऑफ़", stop="स्टॉप", go="गो", bed="बेड", bird="बर्ड", cat="कैट", dog="डॉग",
+        happy="हैप्पी", house="हाउस", marvin="मार्विन", sheila="शीला", tree="ट्री", wow="वाउ")),
 ]
 
-# "Microphone" colourings applied by sox (one per speaker).
-MIC_FILTERS = [
-    [],
-    [],
-    ["highpass", "150"],
-    ["highpass", "300", "lowpass", "5000"],
-    ["sinc", "300-3400"],                       # telephone band
-    ["lowpass", "3500"],
-    ["bass", "-8", "treble", "+4"],
-    ["equalizer", "1500", "1q", "+6"],
-    ["equalizer", "800", "2q", "-8"],
-    ["highpass", "100", "treble", "-6"],
-]
+# Share of the usable variants held out for validation and for testing (the
+# rest, and "no variant", are training variants).
+HELDOUT_VARIANTS = {"val": 16, "test": 20}
 
-# Speech Commands split rule (TensorFlow speech_commands/input_data.py which_set).
-MAX_NUM_WAVS_PER_CLASS = 2 ** 27 - 1
-VALIDATION_PERCENTAGE = 10
-TESTING_PERCENTAGE = 10
+# "Microphone" chains applied by sox (one per speaker), by group.  The
+# validation and testing chains never occur in training.
+MIC_CHAINS = {
+    "train": [
+        ("flat", []),
+        ("flat", []),
+        ("hp150", ["highpass", "150"]),
+        ("telephone", ["sinc", "300-3400"]),
+        ("lp3500", ["lowpass", "3500"]),
+        ("thin", ["bass", "-8", "treble", "+4"]),
+        ("dull", ["highpass", "100", "treble", "-6"]),
+    ],
+    "val": [
+        ("presence", ["equalizer", "1500", "1q", "+6"]),
+        ("band300-5000", ["highpass", "300", "lowpass", "5000"]),
+        ("cheap-mic", ["overdrive", "6", "10", "lowpass", "5000"]),
+    ],
+    "test": [
+        ("notch800", ["equalizer", "800", "2q", "-8"]),
+        ("muffled", ["lowpass", "2500", "bass", "+4"]),
+        ("headset", ["highpass", "250", "equalizer", "3000", "1q", "+8"]),
+    ],
+}
 
 # Defaults of the committed set.
 DEFAULT_SEED = 20240611
-DEFAULT_SPEAKERS = 120
-COMMAND_PARTICIPATION = 0.76   # chance that a speaker says a given command word
-REPEAT_PROBABILITY = 0.03      # chance of an extra repetition (n=1)
-UNKNOWN_SPEAKERS_PER_WORD = 14
+# Speakers per split.
+SPEAKERS_PER_SPLIT = {"training": 130, "validation": 30, "testing": 40, "testing_indomain": 24}
+# Chance that a speaker says a given command word, per split.
+COMMAND_PARTICIPATION = {"training": 0.66, "validation": 0.5, "testing": 0.48,
+                         "testing_indomain": 0.56}
+REPEAT_PROBABILITY = 0.03      # chance of an extra take (n=1) of a word by a speaker
+# Speakers saying each unknown word, per split.
+UNKNOWN_SPEAKERS_PER_WORD = {"training": 15, "validation": 2, "testing": 3,
+                             "testing_indomain": 2}
+PITCH_RANGE = (15, 85)         # espeak-ng -p
+SPEED_RANGE = (130, 210)       # espeak-ng -s, words per minute
 
 # Babble vocabulary: no command or unknown words in it.
 BABBLE_WORDS = (
@@ -88,20 +183,6 @@ BABBLE_WORDS = (
     "really always never often quickly slowly about under behind between "
     "little children moment answer question evening weather travel"
 ).split()
-
-
-def which_set(filename, validation_percentage=VALIDATION_PERCENTAGE,
-              testing_percentage=TESTING_PERCENTAGE):
-    base_name = os.path.basename(filename)
-    hash_name = re.sub(r"_nohash_.*$", "", base_name)
-    hash_name_hashed = hashlib.sha1(hash_name.encode("utf-8")).hexdigest()
-    percentage_hash = ((int(hash_name_hashed, 16) % (MAX_NUM_WAVS_PER_CLASS + 1))
-                       * (100.0 / MAX_NUM_WAVS_PER_CLASS))
-    if percentage_hash < validation_percentage:
-        return "validation"
-    if percentage_hash < testing_percentage + validation_percentage:
-        return "testing"
-    return "training"
 
 
 def sub_rng(*parts):
@@ -231,87 +312,160 @@ def discover_variants(tmpdir, log):
     return kept, dropped
 
 
-def check_voices(tmpdir, log):
-    listing = run(["espeak-ng", "--voices=en"]).decode().lower()
-    probe = "yes no up down left right on off stop go"
-    kept, seen = [], {}
-    for v in ENGLISH_VOICES:
-        if not re.search(r"\s%s\s" % re.escape(v), listing):
-            log("voice %s not listed by espeak-ng --voices=en; skipped" % v)
+def phonemes(voice, text):
+    """espeak-ng's phoneme mnemonics for text (language switches show as "(xx)")."""
+    return " ".join(run(["espeak-ng", "-q", "-x", "-v", voice, text]).decode("utf-8").split())
+
+
+def check_voices(tmpdir, log, show=False):
+    """The usable entries of VOICE_TABLE, each checked by synthesis.
+
+    A voice is rejected when espeak-ng does not list it, when any of the 20
+    words (after respelling) makes espeak-ng switch language (it would then
+    speak with its English rules: no accent, or a fallback voice), when two
+    command words get the same phoneme string, or when its audio is
+    byte-identical to an earlier voice's (a silent fallback).
+    """
+    listed = set()
+    for line in run(["espeak-ng", "--voices"]).decode("utf-8").splitlines()[1:]:
+        f = line.split()
+        if len(f) > 1:
+            listed.add(f[1].lower())
+    fam_group = {}
+    for voice, family, group, _w, _r in VOICE_TABLE:
+        assert fam_group.setdefault(family, group) == group, "family %s in two groups" % family
+    kept, seen, rejected = [], {}, []
+    for voice, family, group, weight, resp in VOICE_TABLE:
+        if voice.lower() not in listed:
+            rejected.append((voice, "not listed by espeak-ng --voices"))
             continue
-        h = hashlib.sha1(espeak_wav(v, probe, tmpdir=tmpdir)).hexdigest()
+        texts = {w: resp.get(w, w) for w in COMMAND_WORDS + UNKNOWN_WORDS}
+        ph = {w: phonemes(voice, t) for w, t in texts.items()}
+        switched = [w for w in ph if re.search(r"\([a-z]{2,3}(-[a-z0-9]+)*\)", ph[w])]
+        if switched:
+            rejected.append((voice, "switches language for: " + " ".join(switched)))
+            continue
+        norm = {}
+        for w in COMMAND_WORDS:
+            norm.setdefault(re.sub(r"[',_|!]", "", ph[w]), []).append(w)
+        clash = [ws for ws in norm.values() if len(ws) > 1]
+        if clash:
+            rejected.append((voice, "same phonemes for " + "; ".join("/".join(c) for c in clash)))
+            continue
+        probe = " ".join(texts[w] for w in COMMAND_WORDS)
+        h = hashlib.sha1(espeak_wav(voice, probe, tmpdir=tmpdir)).hexdigest()
         if h in seen:
-            log("voice %s sounds identical to %s; skipped" % (v, seen[h]))
+            rejected.append((voice, "audio identical to " + seen[h]))
             continue
-        seen[h] = v
-        kept.append(v)
-    log("espeak-ng voices used: %s" % ", ".join(kept))
+        seen[h] = voice
+        kept.append({"voice": voice, "family": family, "group": group, "weight": weight,
+                     "texts": texts, "phonemes": ph})
+        if show:
+            log("%-15s %-5s %s" % (voice, group, " | ".join(
+                "%s=%s" % (w, ph[w]) if texts[w] == w else "%s:%s=%s" % (w, texts[w], ph[w])
+                for w in COMMAND_WORDS + UNKNOWN_WORDS)))
+    for voice, why in rejected:
+        log("voice %s rejected: %s" % (voice, why))
+    for g in ("train", "val", "test"):
+        log("voices %-5s: %s" % (g, ", ".join(
+            "%s (%s)" % (v["voice"], v["family"]) for v in kept if v["group"] == g)))
+        if not any(v["group"] == g for v in kept):
+            raise RuntimeError("no usable voice in group " + g)
     return kept
 
 
-def make_speakers(seed, n, voices, variants):
-    rng = sub_rng(seed, "speakers")
-    # Every (voice, variant) pair at most once; variants (plus "no variant")
-    # are dealt round-robin so all of them get used before any repeats.
-    pool_variants = [""] + list(variants)
-    deck = []
-    while len(deck) < n:
-        vs = pool_variants[:]
-        rng.shuffle(vs)
-        deck.extend(vs)
+def group_variants(seed, variants):
+    """Split the usable variants into held-out validation / testing sets and
+    the training set (which also has "no variant")."""
+    rng = sub_rng(seed, "variant-groups")
+    vs = sorted(variants)
+    rng.shuffle(vs)
+    nv = min(HELDOUT_VARIANTS["val"], max(1, len(vs) // 6))
+    nt = min(HELDOUT_VARIANTS["test"], max(1, len(vs) // 5))
+    return {"val": sorted(vs[:nv]), "test": sorted(vs[nv:nv + nt]),
+            "train": [""] + sorted(vs[nv + nt:])}
+
+
+def make_speakers(seed, voices, variant_groups, counts):
+    """Speakers of every split.  Every (voice, variant) pair occurs at most once
+    in the whole set; variants are dealt round-robin within a split, voices
+    in proportion to their weight."""
     speakers, used_pairs, ids = [], set(), set()
-    vi = rng.randrange(len(voices))
-    for i in range(n):
-        variant = deck[i]
-        for _ in range(len(voices)):
-            voice = voices[vi % len(voices)]
-            vi += 1
-            if (voice, variant) not in used_pairs:
+    for split in SPLITS:
+        group = SPLIT_GROUP[split]
+        rng = sub_rng(seed, "speakers", split)
+        vdeck = []
+        for v in voices:
+            if v["group"] == group:
+                vdeck += [v] * v["weight"]
+        rng.shuffle(vdeck)
+        pool = variant_groups[group]
+        deck = []
+        n = counts[split]
+        while len(deck) < 2 * n + len(pool):
+            vs = pool[:]
+            rng.shuffle(vs)
+            deck.extend(vs)
+        vi, di = 0, 0
+        for _ in range(n):
+            for _tries in range(len(deck)):
+                variant = deck[di]
+                di += 1
+                for _ in range(len(vdeck)):
+                    voice = vdeck[vi % len(vdeck)]
+                    vi += 1
+                    if (voice["voice"], variant) not in used_pairs:
+                        break
+                else:
+                    continue
                 break
-        used_pairs.add((voice, variant))
-        pitch = rng.randint(20, 80)
-        speed = rng.randint(135, 205)
-        mic = rng.choice(MIC_FILTERS)
-        cents = rng.choice([0, 0, rng.randint(-250, 250)])
-        reverb = rng.random() < 0.25
-        effects = ["gain", "-6"]
-        if cents:
-            effects += ["pitch", str(cents)]
-        effects += mic
-        if reverb:
-            effects += ["reverb", str(rng.randint(20, 60)), "50", str(rng.randint(20, 80))]
-        params = "voice=%s|variant=%s|pitch=%d|speed=%d|sox=%s" % (
-            voice, variant, pitch, speed, " ".join(effects))
-        sid = hashlib.sha1(params.encode("utf-8")).hexdigest()[:8]
-        assert sid not in ids, "speaker id collision"
-        ids.add(sid)
-        speakers.append({
-            "id": sid, "voice": voice, "variant": variant, "pitch": pitch,
-            "speed": speed, "effects": effects, "split": which_set(sid + "_nohash_0.wav"),
-        })
+            else:
+                raise RuntimeError("not enough (voice, variant) pairs for " + split)
+            used_pairs.add((voice["voice"], variant))
+            pitch = rng.randint(*PITCH_RANGE)
+            speed = rng.randint(*SPEED_RANGE)
+            chain, mic = rng.choice(MIC_CHAINS[group])
+            cents = rng.choice([0, 0, rng.randint(-250, 250)])
+            reverb = rng.random() < 0.25
+            effects = ["gain", "-6"]
+            if cents:
+                effects += ["pitch", str(cents)]
+            effects += mic
+            if reverb:
+                effects += ["reverb", str(rng.randint(20, 60)), "50", str(rng.randint(20, 80))]
+            params = "voice=%s|variant=%s|pitch=%d|speed=%d|sox=%s" % (
+                voice["voice"], variant, pitch, speed, " ".join(effects))
+            sid = hashlib.sha1(params.encode("utf-8")).hexdigest()[:8]
+            assert sid not in ids, "speaker id collision"
+            ids.add(sid)
+            speakers.append({
+                "id": sid, "split": split, "group": group, "voice": voice["voice"],
+                "family": voice["family"], "texts": voice["texts"], "variant": variant,
+                "pitch": pitch, "speed": speed, "chain": chain, "effects": effects,
+            })
     return speakers
 
 
 def plan_clips(seed, speakers):
     """List of (word, speaker, n) to synthesize."""
-    rng = sub_rng(seed, "plan")
     clips = []
     for word in COMMAND_WORDS + UNKNOWN_WORDS:
-        if word in COMMAND_WORDS:
-            chosen = [s for s in speakers if rng.random() < COMMAND_PARTICIPATION]
-        else:
-            chosen = rng.sample(speakers, min(UNKNOWN_SPEAKERS_PER_WORD, len(speakers)))
-        # Every word gets at least one speaker in each split (when possible).
-        for split in ("training", "validation", "testing"):
-            if not any(s["split"] == split for s in chosen):
-                cands = [s for s in speakers if s["split"] == split and s not in chosen]
-                if cands:
-                    chosen.append(rng.choice(cands))
-        chosen.sort(key=lambda s: s["id"])
-        for s in chosen:
-            clips.append((word, s, 0))
-            if rng.random() < REPEAT_PROBABILITY:
-                clips.append((word, s, 1))
+        for split in SPLITS:
+            rng = sub_rng(seed, "plan", word, split)
+            pool = [s for s in speakers if s["split"] == split]
+            if not pool:
+                continue
+            if word in COMMAND_WORDS:
+                chosen = [s for s in pool if rng.random() < COMMAND_PARTICIPATION[split]]
+            else:
+                chosen = rng.sample(pool, min(UNKNOWN_SPEAKERS_PER_WORD[split], len(pool)))
+            if not chosen:  # every word has clips in every split
+                chosen = [rng.choice(pool)]
+            chosen.sort(key=lambda s: s["id"])
+            for s in chosen:
+                clips.append((word, s, 0))
+                if rng.random() < REPEAT_PROBABILITY:
+                    clips.append((word, s, 1))
     return clips
 
 
@@ -348,7 +502,7 @@ def synth_clip(job):
         pitch = min(99, max(0, spk["pitch"] + rng.randint(-6, 6)))
         speed = spk["speed"] + rng.randint(-15, 15)
     voice = spk["voice"] + ("+" + spk["variant"] if spk["variant"] else "")
-    wav = espeak_wav(voice, word, pitch, speed)
+    wav = espeak_wav(voice, spk["texts"][word], pitch, speed)
     raw_hash = hashlib.sha1(wav).hexdigest()
     x = sox_to_float(wav, spk["effects"])
     a, b = trim_bounds(x)
@@ -372,7 +526,8 @@ def synth_clip(job):
     path = os.path.join(out_dir, word, name)
     write_wav16(path, quantize(out))
     return {
-        "word": word, "file": name, "speaker": spk["id"], "raw_hash": raw_hash,
+        "word": word, "file": name, "speaker": spk["id"], "split": spk["split"],
+        "raw_hash": raw_hash,
         "word_samples": len(x), "tempo": sped, "offset": offset,
     }
 
@@ -470,12 +625,12 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", default=here, help="output folder (default: the script's folder, data/)")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default %(default)s)")
-    ap.add_argument("--speakers", type=int, default=DEFAULT_SPEAKERS,
-                    help="size of the synthetic speaker pool (default %(default)s)")
     ap.add_argument("--limit", type=int, default=None,
-                    help="only use the first N speakers of the pool (quick test)")
+                    help="only use the first N speakers of each split (quick test)")
     ap.add_argument("--jobs", type=int, default=2, help="parallel workers (default %(default)s)")
     ap.add_argument("--no-background", action="store_true", help="skip _background_noise_")
+    ap.add_argument("--show-voices", action="store_true",
+                    help="print every voice's text and espeak-ng phonemes per word, then exit")
     args = ap.parse_args()
 
     for tool in ("espeak-ng", "sox"):
@@ -485,21 +640,28 @@ def main():
     def log(msg):
         print(msg, flush=True)
 
-    out = os.path.abspath(args.out)
-    os.makedirs(out, exist_ok=True)
     esp_v, sox_v = tool_versions()
     log("%s | %s" % (esp_v.splitlines()[0], sox_v))
 
     tmpdir = tempfile.mkdtemp(prefix="kwsgen")
     try:
         variants, _dropped = discover_variants(tmpdir, log)
-        voices = check_voices(tmpdir, log)
+        voices = check_voices(tmpdir, log, show=args.show_voices)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+    if args.show_voices:
+        return
 
-    speakers = make_speakers(args.seed, args.speakers, voices, variants)
+    out = os.path.abspath(args.out)
+    os.makedirs(out, exist_ok=True)
+    vgroups = group_variants(args.seed, variants)
+    for g in ("val", "test"):
+        log("variants %-5s (%d): %s" % (g, len(vgroups[g]), " ".join(vgroups[g])))
+    log("variants train (%d, incl. no variant)" % len(vgroups["train"]))
+    speakers = make_speakers(args.seed, voices, vgroups, SPEAKERS_PER_SPLIT)
     if args.limit:
-        speakers = speakers[: args.limit]
+        speakers = [s for split in SPLITS
+                    for s in [t for t in speakers if t["split"] == split][: args.limit]]
     clips = plan_clips(args.seed, speakers)
     log("%d speakers, %d clips planned" % (len(speakers), len(clips)))
 
@@ -523,26 +685,21 @@ def main():
     if not args.no_background:
         make_background(args.seed, out, speakers, log)
 
-    # Split lists.
-    lists = {"validation": [], "testing": []}
-    for r in results:
-        rel = "%s/%s" % (r["word"], r["file"])
-        split = which_set(r["file"])
-        r["split"] = split
-        if split in lists:
-            lists[split].append(rel)
-    for split, fname in (("validation", "validation_list.txt"), ("testing", "testing_list.txt")):
+    # Split lists (everything not listed is training).
+    for split, fname in sorted(LIST_FILES.items()):
+        rels = sorted("%s/%s" % (r["word"], r["file"]) for r in results if r["split"] == split)
         with open(os.path.join(out, fname), "w", newline="\n") as f:
-            for rel in sorted(lists[split]):
+            for rel in rels:
                 f.write(rel + "\n")
 
     # Speaker table.
     with open(os.path.join(out, "speakers.csv"), "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(["speaker", "split", "voice", "variant", "pitch", "speed_wpm", "sox_effects"])
+        w.writerow(["speaker", "split", "voice_group", "family", "voice", "variant", "pitch",
+                    "speed_wpm", "mic_chain", "sox_effects"])
         for s in sorted(speakers, key=lambda s: s["id"]):
-            w.writerow([s["id"], s["split"], s["voice"], s["variant"], s["pitch"],
-                        s["speed"], " ".join(s["effects"])])
+            w.writerow([s["id"], s["split"], s["group"], s["family"], s["voice"], s["variant"],
+                        s["pitch"], s["speed"], s["chain"], " ".join(s["effects"])])
 
     # Checks and summary.
     ok = True
@@ -555,29 +712,59 @@ def main():
         log("WARNING: byte-identical espeak output for different speakers: %s" % same[:10])
     else:
         log("check: no two speakers produced byte-identical espeak audio for the same word")
+    train = [s for s in speakers if s["split"] == "training"]
+    for split in ("validation", "testing"):
+        held = [s for s in speakers if s["split"] == split]
+        for key in ("family", "voice", "variant", "chain"):
+            leak = {s[key] for s in held} & {s[key] for s in train}
+            if leak:
+                ok = False
+                log("WARNING: %s %s(s) also in training: %s" % (split, key, sorted(leak)))
+    if {s["family"] for s in speakers if s["split"] == "validation"} & \
+            {s["family"] for s in speakers if s["split"] == "testing"}:
+        ok = False
+        log("WARNING: validation and testing share a voice family")
+    indom = [s for s in speakers if s["split"] == "testing_indomain"]
+    for key in ("family", "variant", "chain"):
+        # (with --limit, training has too few speakers to cover them all)
+        if not args.limit and not {s[key] for s in indom} <= {s[key] for s in train}:
+            ok = False
+            log("WARNING: testing_indomain %s not from training" % key)
+    if {s["id"] for s in indom} & {s["id"] for s in train}:
+        ok = False
+        log("WARNING: testing_indomain speaker in training")
+    log("check: held-out families/voices/variants/chains of validation and testing are absent "
+        "from training" if ok else "check FAILED")
     sped = [r for r in results if r["tempo"] > 1.0]
     log("clips sped up to fit 0.95 s: %d" % len(sped))
     durs = sorted(r["word_samples"] / SAMPLE_RATE for r in results)
     log("word duration after trim: min %.3f s, median %.3f s, max %.3f s" % (
         durs[0], durs[len(durs) // 2], durs[-1]))
 
-    splits = ("training", "validation", "testing")
-    log("\n%-8s %9s %11s %8s %6s" % ("word", "training", "validation", "testing", "total"))
-    totals = dict.fromkeys(splits, 0)
+    log("\n%-8s %9s %11s %8s %17s %6s" % ("word", "training", "validation", "testing",
+                                           "testing_indomain", "total"))
+    totals = dict.fromkeys(SPLITS, 0)
     for word in COMMAND_WORDS + UNKNOWN_WORDS:
-        c = {s: sum(1 for r in results if r["word"] == word and r["split"] == s) for s in splits}
-        for s in splits:
+        c = {s: sum(1 for r in results if r["word"] == word and r["split"] == s) for s in SPLITS}
+        for s in SPLITS:
             totals[s] += c[s]
-        log("%-8s %9d %11d %8d %6d" % (word, c["training"], c["validation"], c["testing"], sum(c.values())))
-        if word in COMMAND_WORDS and not args.limit and min(c.values()) == 0:
+        log("%-8s %9d %11d %8d %17d %6d" % (word, c["training"], c["validation"], c["testing"],
+                                             c["testing_indomain"], sum(c.values())))
+        if min(c.values()) == 0:
             ok = False
             log("WARNING: %s lacks clips in some split" % word)
-    log("%-8s %9d %11d %8d %6d" % ("all", totals["training"], totals["validation"],
-                                    totals["testing"], sum(totals.values())))
-    spk_split = {s: len({r["speaker"] for r in results if r["split"] == s}) for s in splits}
-    log("distinct speakers: %d (training %d, validation %d, testing %d)" % (
-        len({r["speaker"] for r in results}), spk_split["training"],
-        spk_split["validation"], spk_split["testing"]))
+    log("%-8s %9d %11d %8d %17d %6d" % ("all", totals["training"], totals["validation"],
+                                         totals["testing"], totals["testing_indomain"],
+                                         sum(totals.values())))
+    log("second takes (n=1): %d" % sum(1 for r in results if r["file"].endswith("_1.wav")))
+    for split in SPLITS:
+        ss = [s for s in speakers if s["split"] == split]
+        fam = {}
+        for s in ss:
+            fam[s["family"]] = fam.get(s["family"], 0) + 1
+        log("%-16s %3d speakers, %3d clips; families: %s" % (
+            split, len(ss), totals[split],
+            ", ".join("%s %d" % kv for kv in sorted(fam.items()))))
     log("distinct (voice, variant) pairs: %d" % len({(s["voice"], s["variant"]) for s in speakers}))
     if not ok:
         sys.exit(1)

@@ -40,6 +40,10 @@ fn trained() -> &'static Shared {
             "15",
             "--mix",
             "none",
+            "--voice-aug",
+            "off",
+            "--spec-augment",
+            "off",
             "--seed",
             "2",
         ]);
@@ -133,6 +137,7 @@ fn spot_finds_the_words_in_order() {
     let train_list: std::collections::HashSet<String> = list("validation_list.txt")
         .into_iter()
         .chain(list("testing_list.txt"))
+        .chain(list("testing_indomain_list.txt"))
         .collect();
     let mut chosen: Vec<(String, PathBuf)> = Vec::new();
     for w in ["go", "left", "yes", "stop", "down", "off"] {

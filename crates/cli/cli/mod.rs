@@ -9,8 +9,8 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use randommix::data::{Split, TaskSpec};
-use randommix::model::Backend;
+use randommix::data::{SpecAugment, Split, TaskSpec, VoiceAugment};
+use randommix::model::{Arch, Backend};
 use randommix::train::{self, EpochMetrics, Progress, TrainConfig, default_run_dir};
 use randommix::{LoadedRun, experiments, infer};
 
@@ -32,10 +32,13 @@ pub struct TrainArgs {
     /// Batch size.
     #[arg(long, default_value_t = 64)]
     pub batch: usize,
-    /// Mixing: `none`, one mode (`mixup`, `cutmix`, `resizemix`, `fmix`) or weighted
-    /// candidates such as `mixup:1,cutmix:1,resizemix:1,fmix:1` (see the README for options).
-    #[arg(long, default_value = randommix::mix::DEFAULT_SPEC)]
+    /// Mixing: `none`, one mode (`mixup`, `cutmix`, `resizemix`, `fmix`), `randommix` (the
+    /// four at 1:1:1:1) or weighted candidates such as `mixup:2,cutmix:1`, with global options
+    /// such as `;skip=0.5` (probability of an unmixed batch) or `;per=sample` (README).
+    #[arg(long, default_value = randommix::config::RECOMMENDED_MIX)]
     pub mix: String,
+    #[command(flatten)]
+    pub recipe: RecipeArgs,
     /// Seed of every random draw.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -43,7 +46,7 @@ pub struct TrainArgs {
     #[arg(long, default_value = "12")]
     pub task: String,
     /// Command words of the 12-class task, comma-separated.
-    #[arg(long, value_delimiter = ',', default_values_t = DEFAULT_WORDS.iter().map(|s| s.to_string()))]
+    #[arg(long, value_delimiter = ',', default_values_t = TaskSpec::default_words())]
     pub words: Vec<String>,
     /// Peak learning rate (AdamW, warm-up then cosine).
     #[arg(long, default_value_t = 3e-3)]
@@ -51,12 +54,71 @@ pub struct TrainArgs {
     /// AdamW weight decay.
     #[arg(long, default_value_t = 1e-2)]
     pub weight_decay: f32,
-    /// Compute backend.
-    #[arg(long, default_value_t = Backend::Flex, value_parser = clap::builder::PossibleValuesParser::new(Backend::NAMES).map(|s| s.parse::<Backend>().expect("a listed name")))]
+    /// Compute backend: one of flex, ndarray, vulkan, wgpu (the last three need their cargo feature).
+    #[arg(long, default_value_t = Backend::Flex, value_parser = |s: &str| s.parse::<Backend>())]
     pub backend: Backend,
     /// Print one line per epoch instead of a progress bar.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// The parts of the training recipe that `train` and `compare` share.
+#[derive(Args, Debug)]
+pub struct RecipeArgs {
+    /// Network: `cnn` (the plain CNN) or `bcresnet` (BC-ResNet with SubSpectral norm).
+    #[arg(long, default_value_t = Arch::Cnn, value_parser = |s: &str| s.parse::<Arch>())]
+    pub model: Arch,
+    /// BC-ResNet width factor (1-8).
+    #[arg(long, default_value_t = 1)]
+    pub width: usize,
+    /// Share of the epochs at the end trained without mixing (0.15 of 60 = the last 9).
+    #[arg(long, default_value_t = TrainConfig::default().mix_off_share)]
+    pub mix_off_share: f64,
+    /// Label smoothing ε (0 = off).
+    #[arg(long, default_value_t = 0.0)]
+    pub label_smoothing: f32,
+    /// Voice and channel augmentation (speed, gain, mel warp, EQ, band-limiting, reverb):
+    /// on, off, or a strength in [0, 1] that scales every stage's probability.
+    #[arg(long, default_value = "on", value_parser = strength)]
+    pub voice_aug: f32,
+    /// SpecAugment time and frequency masks: on|off.
+    #[arg(long, default_value = "on", value_parser = on_off, action = clap::ArgAction::Set)]
+    pub spec_augment: bool,
+}
+
+fn strength(s: &str) -> std::result::Result<f32, String> {
+    match s {
+        "on" => Ok(1.0),
+        "off" => Ok(0.0),
+        other => match other.parse::<f32>() {
+            Ok(v) if (0.0..=1.0).contains(&v) => Ok(v),
+            _ => Err(format!("{other:?}: expected on, off or a number in [0, 1]")),
+        },
+    }
+}
+
+fn on_off(s: &str) -> std::result::Result<bool, String> {
+    match s {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        other => Err(format!("{other:?}: expected on or off")),
+    }
+}
+
+impl RecipeArgs {
+    /// Applies the recipe to a configuration.
+    fn apply(&self, cfg: &mut TrainConfig) {
+        cfg.arch = self.model;
+        cfg.width = self.width;
+        cfg.mix_off_share = self.mix_off_share;
+        cfg.label_smoothing = self.label_smoothing;
+        cfg.augment.voice = VoiceAugment::scaled(self.voice_aug);
+        cfg.augment.spec_augment = if self.spec_augment {
+            SpecAugment::standard()
+        } else {
+            SpecAugment::default()
+        };
+    }
 }
 
 /// `randommix eval`.
@@ -148,7 +210,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
     let (cfg, out, resume) = match a.resume {
         Some(dir) => (TrainConfig::default(), dir, true),
         None => {
-            let cfg = TrainConfig {
+            let mut cfg = TrainConfig {
                 data: a.data,
                 task: TaskSpec::parse(&a.task, &a.words)?,
                 epochs: a.epochs,
@@ -160,15 +222,31 @@ pub fn train(a: TrainArgs) -> Result<()> {
                 backend: a.backend,
                 ..TrainConfig::default()
             };
-            (cfg, a.out.unwrap_or_else(|| default_run_dir(Path::new("runs"))), false)
+            a.recipe.apply(&mut cfg);
+            (
+                cfg,
+                a.out.unwrap_or_else(|| default_run_dir(Path::new("runs"))),
+                false,
+            )
         }
     };
     eprintln!("run folder: {}", out.display());
     let s = train::train(&cfg, &out, resume, &mut bar)
         .with_context(|| format!("training into {}", out.display()))?;
     println!(
-        "best validation accuracy {:.4} (epoch {}); test accuracy {:.4} on {} samples; {:.1} s",
-        s.best_valid_acc, s.best_epoch, s.test.accuracy, s.test.samples, s.seconds
+        "best validation accuracy {:.4} (epoch {}); test accuracy {:.4} on {} samples{}; {:.1} s",
+        s.best_valid_acc,
+        s.best_epoch,
+        s.test.accuracy,
+        s.test.samples,
+        s.indomain
+            .as_ref()
+            .map(|d| format!(
+                "; in-domain test accuracy {:.4} on {} samples",
+                d.accuracy, d.samples
+            ))
+            .unwrap_or_default(),
+        s.seconds
     );
     println!(
         "run folder: {}  (evaluate: randommix eval --run {})",
@@ -263,7 +341,7 @@ pub struct CompareArgs {
     #[arg(long, default_value_t = 3)]
     pub seeds: usize,
     /// Epochs per run.
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = TrainConfig::default().epochs)]
     pub epochs: usize,
     /// Batch size.
     #[arg(long, default_value_t = 64)]
@@ -271,6 +349,12 @@ pub struct CompareArgs {
     /// Task: 12 or all.
     #[arg(long, default_value = "12")]
     pub task: String,
+    /// Global mixing options appended to every mode but `none` (same schedule for all), e.g.
+    /// `skip=0.5`; empty for none.
+    #[arg(long, default_value = "skip=0.5")]
+    pub mix_options: String,
+    #[command(flatten)]
+    pub recipe: RecipeArgs,
 }
 
 /// `randommix robustness`.
@@ -300,8 +384,8 @@ pub struct RobustnessArgs {
 }
 
 pub fn predict(a: PredictArgs) -> Result<()> {
-    let run = LoadedRun::open(&a.run, false)
-        .with_context(|| format!("loading {}", a.run.display()))?;
+    let run =
+        LoadedRun::open(&a.run, false).with_context(|| format!("loading {}", a.run.display()))?;
     let preds = run.predict_files(&a.clips, a.top.max(1))?;
     if a.json {
         println!("{}", serde_json::to_string(&preds)?);
@@ -319,8 +403,8 @@ pub fn predict(a: PredictArgs) -> Result<()> {
 }
 
 pub fn spot(a: SpotArgs) -> Result<()> {
-    let run = LoadedRun::open(&a.run, false)
-        .with_context(|| format!("loading {}", a.run.display()))?;
+    let run =
+        LoadedRun::open(&a.run, false).with_context(|| format!("loading {}", a.run.display()))?;
     let cfg = infer::SpotConfig {
         hop_s: a.hop,
         smooth: a.smooth,
@@ -339,34 +423,21 @@ pub fn spot(a: SpotArgs) -> Result<()> {
 }
 
 pub fn compare(a: CompareArgs) -> Result<()> {
-    let base = TrainConfig {
+    let mut base = TrainConfig {
         data: a.data,
         task: TaskSpec::parse(&a.task, &TaskSpec::default_words())?,
         epochs: a.epochs,
         batch_size: a.batch,
         ..TrainConfig::default()
     };
-    let modes = experiments::split_modes(&a.modes);
+    a.recipe.apply(&mut base);
+    let modes = experiments::split_modes_with(&a.modes, &a.mix_options);
     let mut bar = Bar {
         bar: None,
         quiet: false,
     };
     let rows = experiments::compare(&base, &modes, a.seeds, &a.out, &mut bar)?;
-    println!("| mix | seeds | test accuracy | best valid accuracy | epochs | s/run |");
-    println!("|---|---|---|---|---|---|");
-    for r in rows {
-        println!(
-            "| `{}` | {} | {:.2} ± {:.2} % | {:.2} ± {:.2} % | {} | {:.0} |",
-            r.mix,
-            r.seeds,
-            100.0 * r.test_mean,
-            100.0 * r.test_std,
-            100.0 * r.valid_mean,
-            100.0 * r.valid_std,
-            r.epochs,
-            r.seconds_mean
-        );
-    }
+    print!("{}", experiments::compare_markdown(&rows));
     println!(
         "report: {}/summary.md, summary.csv, results.csv, accuracy.png",
         a.out.display()

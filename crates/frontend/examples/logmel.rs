@@ -25,7 +25,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     let logmel = frontend.compute(&clip); // [40, 101]
     let (lo, hi) = logmel
         .iter()
-        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(a, b), &v| {
+            (a.min(v), b.max(v))
+        });
     println!(
         "{}: log-mel {:?}, {lo:.1} … {hi:.1} dB",
         path.display(),

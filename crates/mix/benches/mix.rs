@@ -13,7 +13,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use ndarray::{Array2, Array4};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use randommix_mix::{Mixed, Mixer, RandomMix};
+use randommix_mix::{DEFAULT_SPEC, Mixed, Mixer, RandomMix};
 
 const B: usize = 128;
 const K: usize = 12;
@@ -27,16 +27,14 @@ fn inputs() -> (Array4<f32>, Array2<f32>) {
 
 fn bench_mix(c: &mut Criterion) {
     let (x, y) = inputs();
+    let per_sample = format!("{DEFAULT_SPEC};per=sample");
     let cases = [
         ("mixup", "mixup"),
         ("cutmix", "cutmix"),
         ("resizemix", "resizemix"),
         ("fmix", "fmix"),
-        ("randommix", "mixup:1,cutmix:1,resizemix:1,fmix:1"),
-        (
-            "randommix_per_sample",
-            "mixup:1,cutmix:1,resizemix:1,fmix:1;per=sample",
-        ),
+        ("randommix", DEFAULT_SPEC),
+        ("randommix_per_sample", per_sample.as_str()),
     ];
     let mut group = c.benchmark_group("mix");
     group.throughput(Throughput::Elements(B as u64));

@@ -2,7 +2,7 @@
 
 use ndarray::{Array2, Array4};
 use rand::SeedableRng;
-use randommix_mix::{Mixer, RandomMix};
+use randommix_mix::{DEFAULT_SPEC, Mixer, RandomMix};
 
 fn main() {
     let x = Array4::<f32>::zeros((8, 1, 40, 101)); // [B, C, H = mels, W = frames]
@@ -10,7 +10,7 @@ fn main() {
     for i in 0..8 {
         y[[i, i % 12]] = 1.0;
     }
-    let mixer: RandomMix = "mixup:1,cutmix:1,resizemix:1,fmix:1".parse().unwrap();
+    let mixer: RandomMix = DEFAULT_SPEC.parse().unwrap(); // the paper's RandomMix
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
     let mixed = mixer.mix(x.view(), y.view(), &mut rng).unwrap();
     for r in &mixed.records {

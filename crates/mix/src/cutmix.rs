@@ -1,12 +1,10 @@
 //! CutMix (Yun et al., 2019): a box of the partner pasted at the same position.
 
-use ndarray::{ArrayView2, ArrayView4};
-use rand::Rng;
+use rand::{Rng, RngCore};
 
-use super::{
-    Dims, Draw, Draws, Granularity, MixError, Mixed, Mixer, Mode, Rect, Region, beta, clipped_span,
-    draw_beta, run, share,
-};
+use crate::draw::{Draw, beta, draw_beta, share};
+use crate::engine::{Dims, Draws};
+use crate::{Granularity, MixConfigError, Mode, Rect, Region};
 
 /// Settings for [`CutMix`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -37,7 +35,7 @@ impl Default for CutMixConfig {
 /// clipped to the plane. [`Region::TimeStrips`] boxes span all rows and are
 /// `round(W·(1−λ))` columns wide; [`Region::FreqBands`] boxes span all columns and are
 /// `round(H·(1−λ))` rows tall. After clipping, `λ = 1 − box area / (H·W)`, the exact share of
-/// cells left to the original. The record's mask is [`MixMask::Box`](super::MixMask::Box).
+/// cells left to the original. The record's mask is [`MixMask::Box`](crate::MixMask::Box).
 ///
 /// # Example
 ///
@@ -68,8 +66,8 @@ impl CutMix {
     ///
     /// # Errors
     ///
-    /// [`MixError::InvalidAlpha`] if `alpha` is not finite and positive.
-    pub fn new(config: CutMixConfig) -> Result<Self, MixError> {
+    /// [`MixConfigError::InvalidAlpha`] if `alpha` is not finite and positive.
+    pub fn new(config: CutMixConfig) -> Result<Self, MixConfigError> {
         Ok(CutMix {
             config,
             beta: beta(Mode::CutMix, config.alpha)?,
@@ -83,7 +81,7 @@ impl CutMix {
 }
 
 impl Draws for &CutMix {
-    fn draw<R: Rng + ?Sized>(&mut self, rng: &mut R, d: Dims) -> Draw {
+    fn draw(&mut self, rng: &mut dyn RngCore, d: Dims) -> Draw {
         let lambda = draw_beta(&self.beta, rng);
         let cut = 1.0 - lambda;
         let (h, w) = (d.h, d.w);
@@ -120,25 +118,13 @@ impl Draws for &CutMix {
     }
 }
 
-impl Mixer for CutMix {
-    fn mix_into<R: Rng + ?Sized>(
-        &self,
-        x: ArrayView4<'_, f32>,
-        y: ArrayView2<'_, f32>,
-        rng: &mut R,
-        out: &mut Mixed,
-    ) -> Result<(), MixError> {
-        run(x, y, None, rng, out, self.config.per, &mut &*self)
-    }
+crate::engine::engine_mixer!(CutMix, |m| &*m);
 
-    fn mix_pairs_into<R: Rng + ?Sized>(
-        &self,
-        x: ArrayView4<'_, f32>,
-        y: ArrayView2<'_, f32>,
-        partners: &[usize],
-        rng: &mut R,
-        out: &mut Mixed,
-    ) -> Result<(), MixError> {
-        run(x, y, Some(partners), rng, out, self.config.per, &mut &*self)
-    }
+/// Clips `[centre − len/2, centre − len/2 + len)` to `[0, size)`: returns (start, length).
+pub(crate) fn clipped_span(centre: usize, len: usize, size: usize) -> (usize, usize) {
+    let start = centre as isize - (len / 2) as isize;
+    let end = start + len as isize;
+    let s = start.clamp(0, size as isize) as usize;
+    let e = end.clamp(0, size as isize) as usize;
+    (s, e - s)
 }

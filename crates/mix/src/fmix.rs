@@ -3,16 +3,16 @@
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
-use ndarray::{Array2, ArrayView2, ArrayView4};
-use rand::Rng;
+use ndarray::Array2;
+use rand::{Rng, RngCore};
 use rand_distr::{Distribution, StandardNormal};
 use realfft::num_complex::Complex;
 use realfft::{ComplexToReal, RealFftPlanner};
 use rustfft::{Fft, FftPlanner};
 
-use super::{
-    Dims, Draw, Draws, Granularity, MixError, Mixed, Mixer, Mode, Region, beta, draw_beta, run,
-};
+use crate::draw::{Draw, beta, draw_beta};
+use crate::engine::{Dims, Draws};
+use crate::{Granularity, MixConfigError, Mode, Region};
 
 /// Settings for [`FMix`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -70,9 +70,10 @@ impl Default for FMixConfig {
 /// scaled noise, so the spectrum is not the one the paper describes. Masks here are binary
 /// only (the paper's optional soft boundary, `max_soft`, is not implemented).
 ///
-/// The FFT plans and scratch buffers are made in [`FMix::new`] for a 40 × 101 plane and
-/// cached for any other plane on first use (or ahead of time with [`FMix::prepare`]); mixing
-/// allocates only the masks, which the records keep.
+/// The FFT plans and scratch buffers are made for each plane shape the mixer sees, on first
+/// use (or ahead of time with [`FMix::prepare`]), and cached for the most recent
+/// shapes; mixing then allocates only the masks, which the records keep. [`FMix::new`] plans
+/// nothing, so building an FMix is cheap whatever the shape of the data.
 ///
 /// # Example
 ///
@@ -102,26 +103,24 @@ pub struct FMix {
 const MAX_PLANS: usize = 4;
 
 impl FMix {
-    /// Builds the mixer and plans its FFTs for a 40 × 101 plane.
+    /// Builds the mixer. No FFT is planned yet: each plane shape is planned on first use.
     ///
     /// # Errors
     ///
-    /// [`MixError::InvalidAlpha`] if `alpha` is not finite and positive,
-    /// [`MixError::InvalidDecay`] if `decay` is negative or not finite.
-    pub fn new(config: FMixConfig) -> Result<Self, MixError> {
+    /// [`MixConfigError::InvalidAlpha`] if `alpha` is not finite and positive,
+    /// [`MixConfigError::InvalidDecay`] if `decay` is negative or not finite.
+    pub fn new(config: FMixConfig) -> Result<Self, MixConfigError> {
         let beta = beta(Mode::FMix, config.alpha)?;
         if !(config.decay.is_finite() && config.decay >= 0.0) {
-            return Err(MixError::InvalidDecay {
+            return Err(MixConfigError::InvalidDecay {
                 decay: config.decay,
             });
         }
-        let fmix = FMix {
+        Ok(FMix {
             config,
             beta,
             plans: Mutex::new(Vec::new()),
-        };
-        fmix.prepare(40, 101);
-        Ok(fmix)
+        })
     }
 
     /// The settings this mixer was built from.
@@ -129,8 +128,8 @@ impl FMix {
         &self.config
     }
 
-    /// Plans the FFTs for an `height × width` plane now rather than on first use.
-    /// Zero sizes are ignored.
+    /// Plans the FFTs for an `height × width` plane now rather than on the first batch of that
+    /// shape (for example to keep planning out of a timed loop). Zero sizes are ignored.
     pub fn prepare(&self, height: usize, width: usize) {
         if height == 0 || width == 0 {
             return;
@@ -141,7 +140,7 @@ impl FMix {
 
     /// A mask drawer holding the plan cache for one batch. If another thread is using the
     /// cache, it plans privately rather than wait.
-    pub(super) fn drawer(&self) -> FMixDrawer<'_> {
+    pub(crate) fn drawer(&self) -> FMixDrawer<'_> {
         let plans = match self.plans.try_lock() {
             Ok(g) => Plans::Shared(g),
             Err(TryLockError::Poisoned(p)) => Plans::Shared(p.into_inner()),
@@ -152,14 +151,14 @@ impl FMix {
 }
 
 impl Clone for FMix {
+    /// A mixer with the same settings and an empty plan cache (plans are made again on first
+    /// use; they do not change the masks).
     fn clone(&self) -> Self {
-        let fmix = FMix {
+        FMix {
             config: self.config,
             beta: self.beta,
             plans: Mutex::new(Vec::new()),
-        };
-        fmix.prepare(40, 101);
-        fmix
+        }
     }
 }
 
@@ -171,36 +170,7 @@ impl fmt::Debug for FMix {
     }
 }
 
-impl Mixer for FMix {
-    fn mix_into<R: Rng + ?Sized>(
-        &self,
-        x: ArrayView4<'_, f32>,
-        y: ArrayView2<'_, f32>,
-        rng: &mut R,
-        out: &mut Mixed,
-    ) -> Result<(), MixError> {
-        run(x, y, None, rng, out, self.config.per, &mut self.drawer())
-    }
-
-    fn mix_pairs_into<R: Rng + ?Sized>(
-        &self,
-        x: ArrayView4<'_, f32>,
-        y: ArrayView2<'_, f32>,
-        partners: &[usize],
-        rng: &mut R,
-        out: &mut Mixed,
-    ) -> Result<(), MixError> {
-        run(
-            x,
-            y,
-            Some(partners),
-            rng,
-            out,
-            self.config.per,
-            &mut self.drawer(),
-        )
-    }
-}
+crate::engine::engine_mixer!(FMix, |m| m.drawer());
 
 enum Plans<'a> {
     Shared(MutexGuard<'a, Vec<Plan>>),
@@ -208,7 +178,7 @@ enum Plans<'a> {
 }
 
 /// Draws FMix masks with the mixer's cached plans.
-pub(super) struct FMixDrawer<'a> {
+pub(crate) struct FMixDrawer<'a> {
     fmix: &'a FMix,
     plans: Plans<'a>,
 }
@@ -239,7 +209,7 @@ impl FMixDrawer<'_> {
 }
 
 impl Draws for FMixDrawer<'_> {
-    fn draw<R: Rng + ?Sized>(&mut self, rng: &mut R, d: Dims) -> Draw {
+    fn draw(&mut self, rng: &mut dyn RngCore, d: Dims) -> Draw {
         let lambda = draw_beta(&self.fmix.beta, rng);
         let (mask, lambda) = self.plan(d.h, d.w).mask(rng, lambda);
         let bits = mask
@@ -480,8 +450,8 @@ fn top_k(keep: &mut Vec<bool>, sorted: &mut Vec<f64>, values: &[f64], k: usize) 
 }
 
 #[cfg(test)]
-pub(super) mod tests_support {
-    //! Access to the mask generator for the tests in `super::super::tests`.
+pub(crate) mod tests_support {
+    //! Access to the mask generator and the plan cache for the tests in `crate::tests`.
     use super::*;
 
     /// A mask from a fresh plan.
@@ -501,6 +471,12 @@ pub(super) mod tests_support {
         let mut p = Plan::new(h, w, Region::Full, decay);
         p.grey(rng);
         Array2::from_shape_vec((h, w), p.grey.clone()).expect("h * w values")
+    }
+
+    /// The plane shapes `fmix` holds plans for, oldest first.
+    pub fn planned_shapes(fmix: &FMix) -> Vec<(usize, usize)> {
+        let plans = fmix.plans.lock().unwrap_or_else(|p| p.into_inner());
+        plans.iter().map(|p| (p.h, p.w)).collect()
     }
 
     /// The sorted indices of the `k` largest values.

@@ -1,9 +1,10 @@
 //! Mixup (Zhang et al., 2018): a convex combination of two whole samples.
 
-use ndarray::{ArrayView2, ArrayView4};
-use rand::Rng;
+use rand::RngCore;
 
-use super::{Dims, Draw, Draws, Granularity, MixError, Mixed, Mixer, Mode, beta, draw_beta, run};
+use crate::draw::{Draw, beta, draw_beta};
+use crate::engine::{Dims, Draws};
+use crate::{Granularity, MixConfigError, Mode};
 
 /// Settings for [`Mixup`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -26,7 +27,7 @@ impl Default for MixupConfig {
 
 /// Mixup: `x'_i = λ·x_i + (1 − λ)·x_π(i)`, `λ ~ Beta(α, α)`.
 ///
-/// The record's mask is [`MixMask::Blend`](super::MixMask::Blend).
+/// The record's mask is [`MixMask::Blend`](crate::MixMask::Blend).
 ///
 /// # Example
 ///
@@ -57,8 +58,8 @@ impl Mixup {
     ///
     /// # Errors
     ///
-    /// [`MixError::InvalidAlpha`] if `alpha` is not finite and positive.
-    pub fn new(config: MixupConfig) -> Result<Self, MixError> {
+    /// [`MixConfigError::InvalidAlpha`] if `alpha` is not finite and positive.
+    pub fn new(config: MixupConfig) -> Result<Self, MixConfigError> {
         Ok(Mixup {
             config,
             beta: beta(Mode::Mixup, config.alpha)?,
@@ -72,32 +73,11 @@ impl Mixup {
 }
 
 impl Draws for &Mixup {
-    fn draw<R: Rng + ?Sized>(&mut self, rng: &mut R, _d: Dims) -> Draw {
+    fn draw(&mut self, rng: &mut dyn RngCore, _d: Dims) -> Draw {
         Draw::Blend {
             lambda: draw_beta(&self.beta, rng) as f32,
         }
     }
 }
 
-impl Mixer for Mixup {
-    fn mix_into<R: Rng + ?Sized>(
-        &self,
-        x: ArrayView4<'_, f32>,
-        y: ArrayView2<'_, f32>,
-        rng: &mut R,
-        out: &mut Mixed,
-    ) -> Result<(), MixError> {
-        run(x, y, None, rng, out, self.config.per, &mut &*self)
-    }
-
-    fn mix_pairs_into<R: Rng + ?Sized>(
-        &self,
-        x: ArrayView4<'_, f32>,
-        y: ArrayView2<'_, f32>,
-        partners: &[usize],
-        rng: &mut R,
-        out: &mut Mixed,
-    ) -> Result<(), MixError> {
-        run(x, y, Some(partners), rng, out, self.config.per, &mut &*self)
-    }
-}
+crate::engine::engine_mixer!(Mixup, |m| &*m);

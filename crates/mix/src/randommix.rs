@@ -1,201 +1,13 @@
 //! RandomMix (Liu et al., 2022): a random choice among mixing modes, with weights.
 
-use std::fmt;
-use std::str::FromStr;
-
 use ndarray::{ArrayView2, ArrayView4};
-use rand::Rng;
 use rand::distr::Distribution;
 use rand::distr::weighted::WeightedIndex;
+use rand::{Rng, RngCore};
 
-use super::fmix::FMixDrawer;
-use super::{
-    CutMix, CutMixConfig, Dims, Draw, Draws, FMix, FMixConfig, Granularity, MixError, Mixed, Mixer,
-    Mixup, MixupConfig, Mode, Region, ResizeMix, ResizeMixConfig, keep_all, run,
-};
-
-/// The settings of one mode, for building an [`AnyMixer`] or a [`RandomMix`] candidate.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum ModeConfig {
-    /// [`Mixup`] settings.
-    Mixup(MixupConfig),
-    /// [`CutMix`] settings.
-    CutMix(CutMixConfig),
-    /// [`ResizeMix`] settings.
-    ResizeMix(ResizeMixConfig),
-    /// [`FMix`] settings.
-    FMix(FMixConfig),
-}
-
-impl ModeConfig {
-    /// The default settings of `mode`.
-    pub fn default_for(mode: Mode) -> Self {
-        match mode {
-            Mode::Mixup => ModeConfig::Mixup(MixupConfig::default()),
-            Mode::CutMix => ModeConfig::CutMix(CutMixConfig::default()),
-            Mode::ResizeMix => ModeConfig::ResizeMix(ResizeMixConfig::default()),
-            Mode::FMix => ModeConfig::FMix(FMixConfig::default()),
-        }
-    }
-
-    /// Which mode these settings are for.
-    pub fn mode(&self) -> Mode {
-        match self {
-            ModeConfig::Mixup(_) => Mode::Mixup,
-            ModeConfig::CutMix(_) => Mode::CutMix,
-            ModeConfig::ResizeMix(_) => Mode::ResizeMix,
-            ModeConfig::FMix(_) => Mode::FMix,
-        }
-    }
-
-    /// Builds the mixer.
-    ///
-    /// # Errors
-    ///
-    /// The errors of the mode's `new` ([`MixError::InvalidAlpha`],
-    /// [`MixError::InvalidDecay`], [`MixError::InvalidScaleRange`]).
-    pub fn build(&self) -> Result<AnyMixer, MixError> {
-        Ok(match *self {
-            ModeConfig::Mixup(c) => AnyMixer::Mixup(Mixup::new(c)?),
-            ModeConfig::CutMix(c) => AnyMixer::CutMix(CutMix::new(c)?),
-            ModeConfig::ResizeMix(c) => AnyMixer::ResizeMix(ResizeMix::new(c)?),
-            ModeConfig::FMix(c) => AnyMixer::FMix(FMix::new(c)?),
-        })
-    }
-
-    /// Checks the settings without building anything (no FFT planning).
-    fn validate(&self) -> Result<(), MixError> {
-        match *self {
-            ModeConfig::Mixup(c) => super::beta(Mode::Mixup, c.alpha).map(drop),
-            ModeConfig::CutMix(c) => super::beta(Mode::CutMix, c.alpha).map(drop),
-            ModeConfig::ResizeMix(c) => ResizeMix::new(c).map(drop),
-            ModeConfig::FMix(c) => {
-                super::beta(Mode::FMix, c.alpha)?;
-                if c.decay.is_finite() && c.decay >= 0.0 {
-                    Ok(())
-                } else {
-                    Err(MixError::InvalidDecay { decay: c.decay })
-                }
-            }
-        }
-    }
-}
-
-impl From<MixupConfig> for ModeConfig {
-    fn from(c: MixupConfig) -> Self {
-        ModeConfig::Mixup(c)
-    }
-}
-impl From<CutMixConfig> for ModeConfig {
-    fn from(c: CutMixConfig) -> Self {
-        ModeConfig::CutMix(c)
-    }
-}
-impl From<ResizeMixConfig> for ModeConfig {
-    fn from(c: ResizeMixConfig) -> Self {
-        ModeConfig::ResizeMix(c)
-    }
-}
-impl From<FMixConfig> for ModeConfig {
-    fn from(c: FMixConfig) -> Self {
-        ModeConfig::FMix(c)
-    }
-}
-
-/// Any one of the four modes, chosen at run time (the [`Mixer`] trait is not object-safe).
-#[derive(Debug, Clone)]
-pub enum AnyMixer {
-    /// A [`Mixup`].
-    Mixup(Mixup),
-    /// A [`CutMix`].
-    CutMix(CutMix),
-    /// A [`ResizeMix`].
-    ResizeMix(ResizeMix),
-    /// An [`FMix`].
-    FMix(FMix),
-}
-
-impl AnyMixer {
-    /// The mode of the wrapped mixer.
-    pub fn mode(&self) -> Mode {
-        match self {
-            AnyMixer::Mixup(_) => Mode::Mixup,
-            AnyMixer::CutMix(_) => Mode::CutMix,
-            AnyMixer::ResizeMix(_) => Mode::ResizeMix,
-            AnyMixer::FMix(_) => Mode::FMix,
-        }
-    }
-
-    /// The wrapped mixer's settings.
-    pub fn config(&self) -> ModeConfig {
-        match self {
-            AnyMixer::Mixup(m) => ModeConfig::Mixup(*m.config()),
-            AnyMixer::CutMix(m) => ModeConfig::CutMix(*m.config()),
-            AnyMixer::ResizeMix(m) => ModeConfig::ResizeMix(*m.config()),
-            AnyMixer::FMix(m) => ModeConfig::FMix(*m.config()),
-        }
-    }
-
-    fn drawer(&self) -> AnyDrawer<'_> {
-        match self {
-            AnyMixer::Mixup(m) => AnyDrawer::Mixup(m),
-            AnyMixer::CutMix(m) => AnyDrawer::CutMix(m),
-            AnyMixer::ResizeMix(m) => AnyDrawer::ResizeMix(m),
-            AnyMixer::FMix(m) => AnyDrawer::FMix(m.drawer()),
-        }
-    }
-}
-
-impl Mixer for AnyMixer {
-    fn mix_into<R: Rng + ?Sized>(
-        &self,
-        x: ArrayView4<'_, f32>,
-        y: ArrayView2<'_, f32>,
-        rng: &mut R,
-        out: &mut Mixed,
-    ) -> Result<(), MixError> {
-        match self {
-            AnyMixer::Mixup(m) => m.mix_into(x, y, rng, out),
-            AnyMixer::CutMix(m) => m.mix_into(x, y, rng, out),
-            AnyMixer::ResizeMix(m) => m.mix_into(x, y, rng, out),
-            AnyMixer::FMix(m) => m.mix_into(x, y, rng, out),
-        }
-    }
-
-    fn mix_pairs_into<R: Rng + ?Sized>(
-        &self,
-        x: ArrayView4<'_, f32>,
-        y: ArrayView2<'_, f32>,
-        partners: &[usize],
-        rng: &mut R,
-        out: &mut Mixed,
-    ) -> Result<(), MixError> {
-        match self {
-            AnyMixer::Mixup(m) => m.mix_pairs_into(x, y, partners, rng, out),
-            AnyMixer::CutMix(m) => m.mix_pairs_into(x, y, partners, rng, out),
-            AnyMixer::ResizeMix(m) => m.mix_pairs_into(x, y, partners, rng, out),
-            AnyMixer::FMix(m) => m.mix_pairs_into(x, y, partners, rng, out),
-        }
-    }
-}
-
-enum AnyDrawer<'a> {
-    Mixup(&'a Mixup),
-    CutMix(&'a CutMix),
-    ResizeMix(&'a ResizeMix),
-    FMix(FMixDrawer<'a>),
-}
-
-impl Draws for AnyDrawer<'_> {
-    fn draw<R: Rng + ?Sized>(&mut self, rng: &mut R, d: Dims) -> Draw {
-        match self {
-            AnyDrawer::Mixup(m) => m.draw(rng, d),
-            AnyDrawer::CutMix(m) => m.draw(rng, d),
-            AnyDrawer::ResizeMix(m) => m.draw(rng, d),
-            AnyDrawer::FMix(m) => m.draw(rng, d),
-        }
-    }
-}
+use crate::draw::Draw;
+use crate::engine::{Dims, Draws, check, check_partners, keep_all, run};
+use crate::{AnyMixer, Granularity, MixConfigError, MixError, Mixed, Mixer, Mode, ModeConfig};
 
 /// One [`RandomMix`] candidate: a mode with its settings and its weight.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -214,9 +26,10 @@ pub struct RandomMixConfig {
     /// One mode per batch (default, as in the paper) or one per sample (one permutation is
     /// still shared by the batch).
     pub per: Granularity,
-    /// Probability of leaving a batch (or, with [`Granularity::Sample`], a sample) unmixed.
-    /// Default 0.
-    pub p: f64,
+    /// Probability of skipping: leaving a batch (or, with [`Granularity::Sample`], a sample)
+    /// unmixed. Default 0 (always mix). `skip=` in the string form (`p=` is accepted as an
+    /// alias).
+    pub skip_prob: f64,
 }
 
 impl Default for RandomMixConfig {
@@ -231,7 +44,7 @@ impl Default for RandomMixConfig {
                 })
                 .collect(),
             per: Granularity::Batch,
-            p: 0.0,
+            skip_prob: 0.0,
         }
     }
 }
@@ -242,7 +55,7 @@ impl RandomMixConfig {
         RandomMixConfig {
             candidates: Vec::new(),
             per: Granularity::Batch,
-            p: 0.0,
+            skip_prob: 0.0,
         }
     }
 
@@ -254,25 +67,27 @@ impl RandomMixConfig {
                 weight: 1.0,
             }],
             per: Granularity::Batch,
-            p: 0.0,
+            skip_prob: 0.0,
         }
     }
 
-    fn validate(&self) -> Result<(), MixError> {
-        if !(self.p.is_finite() && (0.0..=1.0).contains(&self.p)) {
-            return Err(MixError::InvalidProbability { p: self.p });
+    /// Checks the skip probability, the weights and every candidate's own settings.
+    pub(crate) fn validate(&self) -> Result<(), MixConfigError> {
+        let skip_prob = self.skip_prob;
+        if !(skip_prob.is_finite() && (0.0..=1.0).contains(&skip_prob)) {
+            return Err(MixConfigError::InvalidSkipProb { skip_prob });
         }
         for c in &self.candidates {
             if !(c.weight.is_finite() && c.weight >= 0.0) {
-                return Err(MixError::InvalidWeight {
+                return Err(MixConfigError::InvalidWeight {
                     mode: c.config.mode(),
                     weight: c.weight,
                 });
             }
-            c.config.validate()?;
+            c.config.build()?;
         }
         if !self.candidates.is_empty() && self.candidates.iter().all(|c| c.weight == 0.0) {
-            return Err(MixError::ZeroTotalWeight);
+            return Err(MixConfigError::ZeroTotalWeight);
         }
         Ok(())
     }
@@ -284,24 +99,30 @@ impl RandomMixConfig {
 /// [`Granularity::Batch`] one mode is drawn per batch and the chosen mixer runs as it would
 /// alone (its own `per` setting applies). With [`Granularity::Sample`] one permutation is
 /// drawn for the batch and then every sample draws its own mode, `λ`, box or mask. With
-/// probability `p` a batch (or sample) is left unmixed: its record has `mode = None`,
-/// `λ = 1` and `partner = index`.
+/// probability [`skip_prob`](RandomMixConfig::skip_prob) a batch (or sample) is left unmixed:
+/// its record has `mode = None`, `λ = 1` and `partner = index`.
 ///
 /// # String form
 ///
-/// `RandomMixConfig` and `RandomMix` implement [`FromStr`] and [`fmt::Display`]; `Display`
-/// writes weights always and only the options that differ from the defaults, and parsing it
-/// back gives the same config. Case and spaces around tokens are ignored.
+/// `RandomMixConfig` and `RandomMix` implement [`FromStr`](std::str::FromStr) and
+/// [`Display`](std::fmt::Display); `Display` writes weights always and only the options that
+/// differ from the defaults, and parsing it back gives the same config. Case and spaces around
+/// tokens are ignored; a later global option overrides an earlier one.
 ///
 /// ```text
 /// spec      = modes *( ";" global )
-/// modes     = "none" / candidate *( "," candidate )
+/// modes     = "none" / "randommix" / candidate *( "," candidate )
 /// candidate = name [ ":" weight ] [ "(" option *( "," option ) ")" ]     ; weight defaults to 1
 /// name      = "mixup" / "cutmix" / "resizemix" / "fmix"
 /// option    = key "=" value
-/// global    = "p=" number            ; probability of leaving a batch/sample unmixed
+/// global    = ( "skip=" / "p=" ) number   ; probability of leaving a batch/sample unmixed
 ///           / "per=" ("batch" / "sample")
 /// ```
+///
+/// `randommix` stands for the paper's RandomMix, [`DEFAULT_SPEC`](crate::DEFAULT_SPEC)
+/// (`mixup:1,cutmix:1,resizemix:1,fmix:1`): all four modes with their default settings and
+/// equal weights. `p=` is the older name of `skip=`, still read so that saved specs such as
+/// `mixup:1;p=0.5` keep their meaning; `Display` writes `skip=`.
 ///
 /// | mode | options (defaults) |
 /// |---|---|
@@ -310,10 +131,11 @@ impl RandomMixConfig {
 /// | `resizemix` | `min` (0.1), `max` (0.8), `region` (full), `per` (batch) |
 /// | `fmix` | `alpha` (1), `decay` (3), `region` (full), `per` (batch) |
 ///
-/// Examples: `mixup:1,cutmix:1,resizemix:1,fmix:1` (the default), `cutmix` (CutMix only),
-/// `none`, `mixup:1(alpha=0.4),cutmix:2(alpha=1,region=time),fmix:1(decay=3);p=0.5;per=sample`.
-/// A mode may appear twice with different options. Errors are [`MixError::Parse`] naming the
-/// offending token.
+/// Examples: `mixup:1,cutmix:1,resizemix:1,fmix:1` or `randommix` (the default), `cutmix`
+/// (CutMix only), `none`, `randommix;skip=0.5;per=sample`,
+/// `mixup:1(alpha=0.4),cutmix:2(alpha=1,region=time),fmix:1(decay=3);skip=0.5;per=sample`.
+/// A mode may appear twice with different options. Errors are [`MixError::Config`] holding a
+/// [`MixConfigError::Parse`] that names the offending token.
 ///
 /// # Example
 ///
@@ -323,7 +145,7 @@ impl RandomMixConfig {
 /// use rand_chacha::ChaCha8Rng;
 /// use randommix_mix::{Granularity, Mixer, RandomMix, RandomMixConfig};
 ///
-/// let spec = "mixup:1(alpha=0.4),cutmix:2(region=time),fmix:1;p=0.25;per=sample";
+/// let spec = "mixup:1(alpha=0.4),cutmix:2(region=time),fmix:1;skip=0.25;per=sample";
 /// let config: RandomMixConfig = spec.parse()?;
 /// assert_eq!(config.per, Granularity::Sample);
 /// assert_eq!(config.to_string(), spec);
@@ -339,6 +161,10 @@ impl RandomMixConfig {
 ///
 /// let err = "cutmix(alpha=x)".parse::<RandomMix>().unwrap_err();
 /// assert!(err.to_string().contains("alpha=x"));
+///
+/// // The paper's RandomMix, and the older `p=` spelling of `skip=`.
+/// let paper: RandomMixConfig = "randommix;p=0.5".parse()?;
+/// assert_eq!(paper.to_string(), "mixup:1,cutmix:1,resizemix:1,fmix:1;skip=0.5");
 /// # Ok::<(), randommix_mix::MixError>(())
 /// ```
 #[derive(Debug, Clone)]
@@ -353,10 +179,10 @@ impl RandomMix {
     ///
     /// # Errors
     ///
-    /// [`MixError::InvalidProbability`], [`MixError::InvalidWeight`],
-    /// [`MixError::ZeroTotalWeight`] (candidates present but all weights zero) and the
+    /// [`MixConfigError::InvalidSkipProb`], [`MixConfigError::InvalidWeight`],
+    /// [`MixConfigError::ZeroTotalWeight`] (candidates present but all weights zero) and the
     /// candidates' own errors.
-    pub fn new(config: RandomMixConfig) -> Result<Self, MixError> {
+    pub fn new(config: RandomMixConfig) -> Result<Self, MixConfigError> {
         config.validate()?;
         let mixers = config
             .candidates
@@ -368,7 +194,7 @@ impl RandomMix {
         } else {
             Some(
                 WeightedIndex::new(config.candidates.iter().map(|c| c.weight))
-                    .map_err(|_| MixError::ZeroTotalWeight)?,
+                    .map_err(|_| MixConfigError::ZeroTotalWeight)?,
             )
         };
         Ok(RandomMix {
@@ -388,61 +214,73 @@ impl RandomMix {
         &self.mixers
     }
 
-    fn skip<R: Rng + ?Sized>(&self, rng: &mut R) -> bool {
-        self.config.p > 0.0 && rng.random_bool(self.config.p)
+    /// Draws whether to leave the batch (or sample) unmixed; draws nothing when
+    /// `skip_prob = 0`.
+    fn skip(&self, rng: &mut dyn RngCore) -> bool {
+        self.config.skip_prob > 0.0 && rng.random_bool(self.config.skip_prob)
     }
 
     /// The candidate to use; a single candidate draws nothing, so that `"cutmix"` consumes
-    /// the RNG exactly as a bare [`CutMix`] does.
-    fn pick<R: Rng + ?Sized>(choose: &WeightedIndex<f64>, n: usize, rng: &mut R) -> usize {
+    /// the RNG exactly as a bare [`CutMix`](crate::CutMix) does.
+    fn pick(choose: &WeightedIndex<f64>, n: usize, rng: &mut dyn RngCore) -> usize {
         if n == 1 { 0 } else { choose.sample(rng) }
     }
+}
 
-    /// [`Mixer::mix_into`] (`partners = None`) and [`Mixer::mix_pairs_into`].
-    fn mix_with<R: Rng + ?Sized>(
+impl Mixer for RandomMix {
+    /// With [`Granularity::Batch`]: checks the batch, draws the skip, then the candidate, then
+    /// runs the candidate as it would run alone. With [`Granularity::Sample`]: the engine's
+    /// loop with a drawer that draws skip, candidate and the candidate's draw per sample.
+    fn mix_with(
         &self,
         x: ArrayView4<'_, f32>,
         y: ArrayView2<'_, f32>,
         partners: Option<&[usize]>,
-        rng: &mut R,
+        rng: &mut dyn RngCore,
         out: &mut Mixed,
     ) -> Result<(), MixError> {
         match self.config.per {
             Granularity::Batch => {
-                let d = super::check(&x, &y)?;
+                let d = check(&x, &y)?;
                 if let Some(p) = partners {
-                    super::check_partners(p, d.b)?;
+                    check_partners(p, d.b)?;
                 }
                 if self.skip(rng) {
-                    return keep_all(x, y, out);
+                    return Ok(keep_all(x, y, out)?);
                 }
                 let Some(choose) = &self.choose else {
-                    return keep_all(x, y, out);
+                    return Ok(keep_all(x, y, out)?);
                 };
                 let mixer = &self.mixers[Self::pick(choose, self.mixers.len(), rng)];
-                match partners {
-                    None => mixer.mix_into(x, y, rng, out),
-                    Some(p) => mixer.mix_pairs_into(x, y, p, rng, out),
-                }
+                mixer.mix_with(x, y, partners, rng, out)
             }
             Granularity::Sample => {
                 let mut drawer = SampleDrawer {
                     mix: self,
                     drawers: self.mixers.iter().map(AnyMixer::drawer).collect(),
                 };
-                run(x, y, partners, rng, out, Granularity::Sample, &mut drawer)
+                Ok(run(
+                    x,
+                    y,
+                    partners,
+                    rng,
+                    out,
+                    Granularity::Sample,
+                    &mut drawer,
+                )?)
             }
         }
     }
 }
 
+/// Per-sample choice: skip, then candidate, then the candidate's own draw.
 struct SampleDrawer<'a> {
     mix: &'a RandomMix,
-    drawers: Vec<AnyDrawer<'a>>,
+    drawers: Vec<Box<dyn Draws + 'a>>,
 }
 
 impl Draws for SampleDrawer<'_> {
-    fn draw<R: Rng + ?Sized>(&mut self, rng: &mut R, d: Dims) -> Draw {
+    fn draw(&mut self, rng: &mut dyn RngCore, d: Dims) -> Draw {
         if self.mix.skip(rng) {
             return Draw::Keep;
         }
@@ -453,270 +291,5 @@ impl Draws for SampleDrawer<'_> {
             }
             None => Draw::Keep,
         }
-    }
-}
-
-impl Mixer for RandomMix {
-    fn mix_into<R: Rng + ?Sized>(
-        &self,
-        x: ArrayView4<'_, f32>,
-        y: ArrayView2<'_, f32>,
-        rng: &mut R,
-        out: &mut Mixed,
-    ) -> Result<(), MixError> {
-        self.mix_with(x, y, None, rng, out)
-    }
-
-    fn mix_pairs_into<R: Rng + ?Sized>(
-        &self,
-        x: ArrayView4<'_, f32>,
-        y: ArrayView2<'_, f32>,
-        partners: &[usize],
-        rng: &mut R,
-        out: &mut Mixed,
-    ) -> Result<(), MixError> {
-        self.mix_with(x, y, Some(partners), rng, out)
-    }
-}
-
-impl fmt::Display for RandomMix {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.config.fmt(f)
-    }
-}
-
-impl FromStr for RandomMix {
-    type Err = MixError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        RandomMix::new(s.parse()?)
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// String form.
-// ---------------------------------------------------------------------------------------------
-
-impl fmt::Display for RandomMixConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.candidates.is_empty() {
-            f.write_str("none")?;
-        }
-        for (i, c) in self.candidates.iter().enumerate() {
-            if i > 0 {
-                f.write_str(",")?;
-            }
-            write!(f, "{}:{}", c.config.mode(), c.weight)?;
-            let opts = options(&c.config);
-            if !opts.is_empty() {
-                write!(f, "({})", opts.join(","))?;
-            }
-        }
-        if self.p != 0.0 {
-            write!(f, ";p={}", self.p)?;
-        }
-        if self.per != Granularity::Batch {
-            write!(f, ";per={}", self.per)?;
-        }
-        Ok(())
-    }
-}
-
-/// The options of `config` that differ from the defaults, in canonical order.
-fn options(config: &ModeConfig) -> Vec<String> {
-    let mut o = Vec::new();
-    let mut push = |key: &str, value: String, default: String| {
-        if value != default {
-            o.push(format!("{key}={value}"));
-        }
-    };
-    match config {
-        ModeConfig::Mixup(c) => {
-            let d = MixupConfig::default();
-            push("alpha", c.alpha.to_string(), d.alpha.to_string());
-            push("per", c.per.to_string(), d.per.to_string());
-        }
-        ModeConfig::CutMix(c) => {
-            let d = CutMixConfig::default();
-            push("alpha", c.alpha.to_string(), d.alpha.to_string());
-            push("region", c.region.to_string(), d.region.to_string());
-            push("per", c.per.to_string(), d.per.to_string());
-        }
-        ModeConfig::ResizeMix(c) => {
-            let d = ResizeMixConfig::default();
-            push("min", c.min_scale.to_string(), d.min_scale.to_string());
-            push("max", c.max_scale.to_string(), d.max_scale.to_string());
-            push("region", c.region.to_string(), d.region.to_string());
-            push("per", c.per.to_string(), d.per.to_string());
-        }
-        ModeConfig::FMix(c) => {
-            let d = FMixConfig::default();
-            push("alpha", c.alpha.to_string(), d.alpha.to_string());
-            push("decay", c.decay.to_string(), d.decay.to_string());
-            push("region", c.region.to_string(), d.region.to_string());
-            push("per", c.per.to_string(), d.per.to_string());
-        }
-    }
-    o
-}
-
-impl FromStr for RandomMixConfig {
-    type Err = MixError;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let mut parts = s.split(';');
-        let modes = parts.next().unwrap_or_default().trim();
-        let mut config = RandomMixConfig::none();
-        if modes.is_empty() {
-            return Err(MixError::parse(
-                s,
-                "empty mixing spec; expected e.g. `mixup:1,cutmix:1` or `none`",
-            ));
-        }
-        if !modes.eq_ignore_ascii_case("none") {
-            for token in split_top_level(modes)? {
-                config.candidates.push(parse_candidate(token)?);
-            }
-        }
-        for global in parts {
-            let (key, value) = key_value(global)?;
-            match key.as_str() {
-                "p" => config.p = number(global, value)?,
-                "per" => config.per = value.parse().map_err(|e| retoken(e, global))?,
-                _ => {
-                    return Err(MixError::parse(
-                        global,
-                        "unknown global option; expected p or per",
-                    ));
-                }
-            }
-        }
-        config.validate().map_err(|e| match e {
-            MixError::Parse { .. } => e,
-            other => MixError::parse(s, other.to_string()),
-        })?;
-        Ok(config)
-    }
-}
-
-/// Splits `a,b(c,d),e` at the commas outside parentheses.
-fn split_top_level(s: &str) -> Result<Vec<&str>, MixError> {
-    let mut out = Vec::new();
-    let (mut depth, mut start) = (0i32, 0);
-    for (i, ch) in s.char_indices() {
-        match ch {
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth < 0 {
-                    return Err(MixError::parse(&s[start..=i], "unbalanced `)`"));
-                }
-            }
-            ',' if depth == 0 => {
-                out.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    if depth != 0 {
-        return Err(MixError::parse(&s[start..], "missing `)`"));
-    }
-    out.push(&s[start..]);
-    Ok(out)
-}
-
-fn parse_candidate(token: &str) -> Result<Candidate, MixError> {
-    let t = token.trim();
-    if t.is_empty() {
-        return Err(MixError::parse(
-            token,
-            "empty candidate; expected a mode name",
-        ));
-    }
-    let (head, opts) = match t.find('(') {
-        Some(i) => {
-            let Some(inner) = t[i + 1..].strip_suffix(')') else {
-                return Err(MixError::parse(t, "options must end with `)`"));
-            };
-            (&t[..i], Some(inner))
-        }
-        None => (t, None),
-    };
-    let (name, weight) = match head.split_once(':') {
-        Some((n, w)) => (n, number(head, w)?),
-        None => (head, 1.0),
-    };
-    let mode: Mode = name.parse().map_err(|e| retoken(e, name))?;
-    let mut config = ModeConfig::default_for(mode);
-    if let Some(opts) = opts {
-        for opt in opts.split(',').filter(|o| !o.trim().is_empty()) {
-            set_option(&mut config, opt)?;
-        }
-    }
-    if !(weight.is_finite() && weight >= 0.0) {
-        return Err(MixError::parse(head, "weight must be a finite number >= 0"));
-    }
-    config
-        .validate()
-        .map_err(|e| MixError::parse(t, e.to_string()))?;
-    Ok(Candidate { config, weight })
-}
-
-fn set_option(config: &mut ModeConfig, opt: &str) -> Result<(), MixError> {
-    let (key, value) = key_value(opt)?;
-    let num = || number(opt, value);
-    let region = || value.parse::<Region>().map_err(|e| retoken(e, opt));
-    let per = || value.parse::<Granularity>().map_err(|e| retoken(e, opt));
-    match (config, key.as_str()) {
-        (ModeConfig::Mixup(c), "alpha") => c.alpha = num()?,
-        (ModeConfig::Mixup(c), "per") => c.per = per()?,
-        (ModeConfig::CutMix(c), "alpha") => c.alpha = num()?,
-        (ModeConfig::CutMix(c), "region") => c.region = region()?,
-        (ModeConfig::CutMix(c), "per") => c.per = per()?,
-        (ModeConfig::ResizeMix(c), "min") => c.min_scale = num()?,
-        (ModeConfig::ResizeMix(c), "max") => c.max_scale = num()?,
-        (ModeConfig::ResizeMix(c), "region") => c.region = region()?,
-        (ModeConfig::ResizeMix(c), "per") => c.per = per()?,
-        (ModeConfig::FMix(c), "alpha") => c.alpha = num()?,
-        (ModeConfig::FMix(c), "decay") => c.decay = num()?,
-        (ModeConfig::FMix(c), "region") => c.region = region()?,
-        (ModeConfig::FMix(c), "per") => c.per = per()?,
-        (c, _) => {
-            let expected = match c.mode() {
-                Mode::Mixup => "alpha or per",
-                Mode::CutMix => "alpha, region or per",
-                Mode::ResizeMix => "min, max, region or per",
-                Mode::FMix => "alpha, decay, region or per",
-            };
-            return Err(MixError::parse(
-                opt,
-                format!("unknown option for {}; expected {expected}", c.mode()),
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// `key=value` with the key lower-cased and both trimmed.
-fn key_value(token: &str) -> Result<(String, &str), MixError> {
-    match token.split_once('=') {
-        Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
-            Ok((k.trim().to_ascii_lowercase(), v.trim()))
-        }
-        _ => Err(MixError::parse(token, "expected key=value")),
-    }
-}
-
-fn number(token: &str, value: &str) -> Result<f64, MixError> {
-    value
-        .trim()
-        .parse::<f64>()
-        .map_err(|_| MixError::parse(token, format!("`{}` is not a number", value.trim())))
-}
-
-/// Replaces the token of a parse error by the larger token it came from.
-fn retoken(e: MixError, token: &str) -> MixError {
-    match e {
-        MixError::Parse { reason, .. } => MixError::parse(token, reason),
-        other => other,
     }
 }

@@ -1,11 +1,10 @@
 //! ResizeMix (Qin et al., 2020): the whole partner, shrunk, pasted into a box.
 
-use ndarray::{ArrayView2, ArrayView4};
-use rand::Rng;
+use rand::{Rng, RngCore};
 
-use super::{
-    Dims, Draw, Draws, Granularity, MixError, Mixed, Mixer, Rect, Region, run, share, taps,
-};
+use crate::draw::{Draw, share, taps};
+use crate::engine::{Dims, Draws};
+use crate::{Granularity, MixConfigError, Rect, Region};
 
 /// Settings for [`ResizeMix`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -40,7 +39,7 @@ impl Default for ResizeMixConfig {
 /// [`Region::FreqBands`] `round(τH) × W`. It is placed uniformly at random fully inside the
 /// plane. Resizing follows `torch.nn.functional.interpolate(mode="bilinear",
 /// align_corners=False)` without antialiasing. `λ = 1 − box area / (H·W)`. The record's mask
-/// is [`MixMask::Pasted`](super::MixMask::Pasted).
+/// is [`MixMask::Pasted`](crate::MixMask::Pasted).
 ///
 /// # Example
 ///
@@ -69,11 +68,11 @@ impl ResizeMix {
     ///
     /// # Errors
     ///
-    /// [`MixError::InvalidScaleRange`] unless `0 < min_scale <= max_scale <= 1`.
-    pub fn new(config: ResizeMixConfig) -> Result<Self, MixError> {
+    /// [`MixConfigError::InvalidScaleRange`] unless `0 < min_scale <= max_scale <= 1`.
+    pub fn new(config: ResizeMixConfig) -> Result<Self, MixConfigError> {
         let (min, max) = (config.min_scale, config.max_scale);
         if !(min > 0.0 && min <= max && max <= 1.0) {
-            return Err(MixError::InvalidScaleRange { min, max });
+            return Err(MixConfigError::InvalidScaleRange { min, max });
         }
         Ok(ResizeMix { config })
     }
@@ -85,7 +84,7 @@ impl ResizeMix {
 }
 
 impl Draws for &ResizeMix {
-    fn draw<R: Rng + ?Sized>(&mut self, rng: &mut R, d: Dims) -> Draw {
+    fn draw(&mut self, rng: &mut dyn RngCore, d: Dims) -> Draw {
         let (lo, hi) = (self.config.min_scale, self.config.max_scale);
         let tau = if lo < hi {
             rng.random_range(lo..=hi)
@@ -117,25 +116,4 @@ impl Draws for &ResizeMix {
     }
 }
 
-impl Mixer for ResizeMix {
-    fn mix_into<R: Rng + ?Sized>(
-        &self,
-        x: ArrayView4<'_, f32>,
-        y: ArrayView2<'_, f32>,
-        rng: &mut R,
-        out: &mut Mixed,
-    ) -> Result<(), MixError> {
-        run(x, y, None, rng, out, self.config.per, &mut &*self)
-    }
-
-    fn mix_pairs_into<R: Rng + ?Sized>(
-        &self,
-        x: ArrayView4<'_, f32>,
-        y: ArrayView2<'_, f32>,
-        partners: &[usize],
-        rng: &mut R,
-        out: &mut Mixed,
-    ) -> Result<(), MixError> {
-        run(x, y, Some(partners), rng, out, self.config.per, &mut &*self)
-    }
-}
+crate::engine::engine_mixer!(ResizeMix, |m| &*m);

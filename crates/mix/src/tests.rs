@@ -9,8 +9,11 @@ use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 use realfft::num_complex::Complex;
 
-use super::fmix::tests_support as fmix_support;
-use super::*;
+use crate::cutmix::clipped_span;
+use crate::draw::{Draw, share, taps};
+use crate::engine::Dims;
+use crate::fmix::tests_support as fmix_support;
+use crate::*;
 
 // ---------------------------------------------------------------------------------------------
 // Helpers and naive references.
@@ -229,7 +232,11 @@ fn random_mix_config() -> impl Strategy<Value = RandomMixConfig> {
             if let Some(first) = candidates.first_mut() {
                 first.weight += 0.5; // never all zero
             }
-            RandomMixConfig { candidates, per, p }
+            RandomMixConfig {
+                candidates,
+                per,
+                skip_prob: p,
+            }
         })
 }
 
@@ -358,8 +365,8 @@ fn every_mixer() -> Vec<(String, RandomMix)> {
         "fmix",
         "fmix(region=time)",
         "fmix(region=freq,per=sample)",
-        "mixup:1,cutmix:1,resizemix:1,fmix:1",
-        "mixup:1,cutmix:1,resizemix:1,fmix:1;per=sample",
+        DEFAULT_SPEC,
+        &format!("{DEFAULT_SPEC};per=sample"),
         "mixup:1,cutmix:1;p=0.5",
     ];
     specs
@@ -844,9 +851,7 @@ fn randommix_weights_set_the_mode_frequencies() {
 
 #[test]
 fn randommix_per_sample_uses_several_modes_and_one_permutation() {
-    let mixer: RandomMix = "mixup:1,cutmix:1,resizemix:1,fmix:1;per=sample"
-        .parse()
-        .expect("spec");
+    let mixer: RandomMix = format!("{DEFAULT_SPEC};per=sample").parse().expect("spec");
     let x = random_x(0, (64, 1, 40, 101));
     let m = mixer
         .mix(x.view(), eye(64).view(), &mut rng(2))
@@ -909,12 +914,9 @@ fn randommix_unmixed() {
 
 #[test]
 fn spec_strings() {
-    let d: RandomMixConfig = "mixup:1,cutmix:1,resizemix:1,fmix:1".parse().expect("spec");
+    let d: RandomMixConfig = DEFAULT_SPEC.parse().expect("spec");
     assert_eq!(d, RandomMixConfig::default());
-    assert_eq!(
-        RandomMixConfig::default().to_string(),
-        "mixup:1,cutmix:1,resizemix:1,fmix:1"
-    );
+    assert_eq!(RandomMixConfig::default().to_string(), DEFAULT_SPEC);
     assert_eq!(
         "cutmix".parse::<RandomMixConfig>().expect("spec"),
         RandomMixConfig::only(CutMixConfig::default())
@@ -951,10 +953,10 @@ fn spec_strings() {
         c.candidates[2].config,
         ModeConfig::FMix(FMixConfig::default())
     );
-    assert_eq!((c.p, c.per), (0.5, Granularity::Sample));
+    assert_eq!((c.skip_prob, c.per), (0.5, Granularity::Sample));
     assert_eq!(
         c.to_string(),
-        "mixup:1(alpha=0.4),cutmix:2(region=time),fmix:1;p=0.5;per=sample"
+        "mixup:1(alpha=0.4),cutmix:2(region=time),fmix:1;skip=0.5;per=sample"
     );
     let r: RandomMixConfig = "resizemix:0.5(min=0.2,max=0.6,region=freq,per=sample)"
         .parse()
@@ -999,9 +1001,9 @@ fn spec_errors_name_the_bad_token() {
     ];
     for (spec, token) in cases {
         match spec.parse::<RandomMixConfig>() {
-            Err(MixError::Parse { token: t, reason }) => {
+            Err(MixError::Config(MixConfigError::Parse { token: t, reason })) => {
                 assert_eq!(t, token, "{spec}: {reason}");
-                let msg = MixError::Parse { token: t, reason }.to_string();
+                let msg = MixConfigError::Parse { token: t, reason }.to_string();
                 assert!(msg.contains(&format!("`{token}`")), "{msg}");
             }
             other => panic!("{spec}: expected a parse error, got {other:?}"),
@@ -1015,44 +1017,44 @@ fn spec_errors_name_the_bad_token() {
 
 #[test]
 fn run_errors() {
-    let mixer: RandomMix = "mixup:1,cutmix:1,resizemix:1,fmix:1".parse().expect("spec");
+    let mixer: RandomMix = DEFAULT_SPEC.parse().expect("spec");
     let mut r = rng(0);
     let x = Array4::<f32>::zeros((4, 1, 5, 5));
     assert_eq!(
         mixer.mix(x.view(), eye(3).view(), &mut r).unwrap_err(),
-        MixError::BatchMismatch {
+        MixError::Batch(MixBatchError::BatchMismatch {
             expected: 4,
             actual: 3
-        }
+        })
     );
     let empty = Array4::<f32>::zeros((0, 1, 5, 5));
     assert_eq!(
         mixer
             .mix(empty.view(), Array2::zeros((0, 3)).view(), &mut r)
             .unwrap_err(),
-        MixError::EmptyBatch
+        MixError::Batch(MixBatchError::EmptyBatch)
     );
     let flat = Array4::<f32>::zeros((2, 1, 0, 5));
     assert_eq!(
         mixer.mix(flat.view(), eye(2).view(), &mut r).unwrap_err(),
-        MixError::EmptyPlane { shape: [1, 0, 5] }
+        MixError::Batch(MixBatchError::EmptyPlane { shape: [1, 0, 5] })
     );
     let mut y = eye(4);
     y[[2, 1]] = f32::NAN;
     assert!(matches!(
         mixer.mix(x.view(), y.view(), &mut r).unwrap_err(),
-        MixError::NonFiniteTarget { row: 2, col: 1, .. }
+        MixError::Batch(MixBatchError::NonFiniteTarget { row: 2, col: 1, .. })
     ));
     y[[2, 1]] = f32::INFINITY;
     for m in Mode::ALL {
         let any = ModeConfig::default_for(m).build().expect("default");
         assert!(matches!(
             any.mix(x.view(), y.view(), &mut r),
-            Err(MixError::NonFiniteTarget { .. })
+            Err(MixError::Batch(MixBatchError::NonFiniteTarget { .. }))
         ));
         assert!(matches!(
             any.mix(flat.view(), eye(2).view(), &mut r),
-            Err(MixError::EmptyPlane { .. })
+            Err(MixError::Batch(MixBatchError::EmptyPlane { .. }))
         ));
     }
     // On error the output buffer is untouched.
@@ -1074,7 +1076,7 @@ fn config_errors() {
                 alpha,
                 ..Default::default()
             }),
-            Err(MixError::InvalidAlpha {
+            Err(MixConfigError::InvalidAlpha {
                 mode: Mode::Mixup,
                 ..
             })
@@ -1084,7 +1086,7 @@ fn config_errors() {
                 alpha,
                 ..Default::default()
             }),
-            Err(MixError::InvalidAlpha {
+            Err(MixConfigError::InvalidAlpha {
                 mode: Mode::CutMix,
                 ..
             })
@@ -1094,7 +1096,7 @@ fn config_errors() {
                 alpha,
                 ..Default::default()
             }),
-            Err(MixError::InvalidAlpha {
+            Err(MixConfigError::InvalidAlpha {
                 mode: Mode::FMix,
                 ..
             })
@@ -1106,7 +1108,7 @@ fn config_errors() {
                 decay,
                 ..Default::default()
             }),
-            Err(MixError::InvalidDecay { .. })
+            Err(MixConfigError::InvalidDecay { .. })
         ));
     }
     for (min_scale, max_scale) in [
@@ -1122,37 +1124,37 @@ fn config_errors() {
                 max_scale,
                 ..Default::default()
             }),
-            Err(MixError::InvalidScaleRange { .. })
+            Err(MixConfigError::InvalidScaleRange { .. })
         ));
     }
     let cand = |weight| Candidate {
         config: ModeConfig::default_for(Mode::Mixup),
         weight,
     };
-    let cfg = |candidates, p| RandomMixConfig {
+    let cfg = |candidates, skip_prob| RandomMixConfig {
         candidates,
         per: Granularity::Batch,
-        p,
+        skip_prob,
     };
     assert!(matches!(
         RandomMix::new(cfg(vec![cand(-1.0)], 0.0)),
-        Err(MixError::InvalidWeight { .. })
+        Err(MixConfigError::InvalidWeight { .. })
     ));
     assert!(matches!(
         RandomMix::new(cfg(vec![cand(f64::NAN)], 0.0)),
-        Err(MixError::InvalidWeight { .. })
+        Err(MixConfigError::InvalidWeight { .. })
     ));
     assert_eq!(
         RandomMix::new(cfg(vec![cand(0.0), cand(0.0)], 0.0)).unwrap_err(),
-        MixError::ZeroTotalWeight
+        MixConfigError::ZeroTotalWeight
     );
     assert!(matches!(
         RandomMix::new(cfg(vec![cand(1.0)], 1.5)),
-        Err(MixError::InvalidProbability { .. })
+        Err(MixConfigError::InvalidSkipProb { .. })
     ));
     assert!(matches!(
         RandomMix::new(cfg(vec![cand(1.0)], f64::NAN)),
-        Err(MixError::InvalidProbability { .. })
+        Err(MixConfigError::InvalidSkipProb { .. })
     ));
     assert!(RandomMix::new(cfg(vec![cand(0.0), cand(2.0)], 1.0)).is_ok());
 }
@@ -1247,21 +1249,21 @@ fn mix_pairs_errors() {
             mixer
                 .mix_pairs(x.view(), y.view(), &[1, 0], &mut r)
                 .unwrap_err(),
-            MixError::PartnerCount {
+            MixError::Batch(MixBatchError::PartnerCount {
                 expected: 3,
                 actual: 2
-            },
+            }),
             "{spec}"
         );
         assert_eq!(
             mixer
                 .mix_pairs(x.view(), y.view(), &[1, 3, 0], &mut r)
                 .unwrap_err(),
-            MixError::PartnerOutOfRange {
+            MixError::Batch(MixBatchError::PartnerOutOfRange {
                 index: 1,
                 partner: 3,
                 batch: 3
-            },
+            }),
             "{spec}"
         );
     }
@@ -1279,5 +1281,237 @@ fn single_mode_randommix_equals_the_bare_mixer() {
             let b = random.mix(x.view(), y.view(), &mut rng(seed)).expect("mix");
             assert_eq!(a, b, "{mode}");
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spec aliases, error kinds, lazy FMix plans.
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn p_is_an_alias_of_skip() {
+    for (old, new) in [
+        ("mixup:1;p=0.5", "mixup:1;skip=0.5"),
+        ("cutmix;p=1;per=sample", "cutmix;skip=1;per=sample"),
+        (" mixup:1,fmix:2 ; P = 0.25 ", "mixup:1,fmix:2;SKIP=0.25"),
+        ("none;p=0.3", "none;skip=0.3"),
+    ] {
+        let a: RandomMixConfig = old.parse().expect(old);
+        let b: RandomMixConfig = new.parse().expect(new);
+        assert_eq!(a, b, "{old} vs {new}");
+        // Display writes `skip=`, and the printed form parses back.
+        assert!(!a.to_string().contains(";p="), "{a}");
+        assert_eq!(a.to_string().parse::<RandomMixConfig>().expect("print"), a);
+    }
+    let c: RandomMixConfig = "mixup;p=0.5".parse().expect("spec");
+    assert_eq!(c.skip_prob, 0.5);
+    assert_eq!(c.to_string(), "mixup:1;skip=0.5");
+    // The later of the two spellings wins, like any repeated global option.
+    let c: RandomMixConfig = "mixup;p=0.5;skip=0.25".parse().expect("spec");
+    assert_eq!(c.skip_prob, 0.25);
+    // The same mixes for the same seed.
+    let x = random_x(2, (8, 1, 6, 7));
+    let y = eye(8);
+    for seed in 0..4 {
+        let a: RandomMix = "mixup:1,cutmix:1;p=0.5;per=sample".parse().expect("spec");
+        let b: RandomMix = "mixup:1,cutmix:1;skip=0.5;per=sample"
+            .parse()
+            .expect("spec");
+        assert_eq!(
+            a.mix(x.view(), y.view(), &mut rng(seed)).expect("mix"),
+            b.mix(x.view(), y.view(), &mut rng(seed)).expect("mix")
+        );
+    }
+    // Errors name the token as written.
+    for (spec, token) in [("mixup;skip=2", "mixup;skip=2"), ("mixup;skip=x", "skip=x")] {
+        match spec.parse::<RandomMixConfig>() {
+            Err(MixError::Config(MixConfigError::Parse { token: t, .. })) => {
+                assert_eq!(t, token, "{spec}")
+            }
+            other => panic!("{spec}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn randommix_alias_is_the_default_spec() {
+    let default = RandomMixConfig::default();
+    assert_eq!(default.to_string(), DEFAULT_SPEC);
+    assert_eq!(
+        DEFAULT_SPEC.parse::<RandomMixConfig>().expect("spec"),
+        default
+    );
+    for spec in ["randommix", "RandomMix", " RANDOMMIX "] {
+        assert_eq!(
+            spec.parse::<RandomMixConfig>().expect(spec),
+            default,
+            "{spec}"
+        );
+    }
+    let c: RandomMixConfig = "randommix;skip=0.5;per=sample".parse().expect("spec");
+    assert_eq!(
+        c,
+        RandomMixConfig {
+            skip_prob: 0.5,
+            per: Granularity::Sample,
+            ..RandomMixConfig::default()
+        }
+    );
+    assert_eq!(c.to_string(), format!("{DEFAULT_SPEC};skip=0.5;per=sample"));
+    let c: RandomMixConfig = "randommix;p=0.5".parse().expect("spec");
+    assert_eq!(c.skip_prob, 0.5);
+    // Same seed, same mix as the spelled-out spec.
+    let x = random_x(4, (6, 1, 40, 101));
+    let a: RandomMix = "randommix".parse().expect("spec");
+    let b: RandomMix = DEFAULT_SPEC.parse().expect("spec");
+    for seed in 0..4 {
+        assert_eq!(
+            a.mix(x.view(), eye(6).view(), &mut rng(seed)).expect("mix"),
+            b.mix(x.view(), eye(6).view(), &mut rng(seed)).expect("mix")
+        );
+    }
+    // The alias is a whole mode list, not a candidate.
+    for (spec, token) in [
+        ("randommix,mixup", "randommix"),
+        ("mixup,randommix:2", "randommix:2"),
+        ("randommix(alpha=1)", "randommix(alpha=1)"),
+    ] {
+        match spec.parse::<RandomMixConfig>() {
+            Err(MixError::Config(MixConfigError::Parse { token: t, reason })) => {
+                assert_eq!(t, token, "{spec}: {reason}");
+                assert!(reason.contains("whole mode list"), "{reason}");
+            }
+            other => panic!("{spec}: expected a parse error, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn config_errors_and_batch_errors_are_apart() {
+    // Building: only configuration errors, as `MixConfigError`.
+    let e: MixConfigError = Mixup::new(MixupConfig {
+        alpha: 0.0,
+        ..Default::default()
+    })
+    .unwrap_err();
+    assert!(matches!(
+        e,
+        MixConfigError::InvalidAlpha {
+            mode: Mode::Mixup,
+            ..
+        }
+    ));
+    assert!(matches!(
+        ModeConfig::FMix(FMixConfig {
+            decay: -1.0,
+            ..Default::default()
+        })
+        .build(),
+        Err(MixConfigError::InvalidDecay { .. })
+    ));
+    // Parsing: `MixError::Config`, for the grammar and for the values alike.
+    for spec in ["", "foo", "cutmix(alpha=0)", "mixup;skip=2", "mixup:0"] {
+        let e = spec.parse::<RandomMix>().unwrap_err();
+        assert!(matches!(e, MixError::Config(_)), "{spec}: {e:?}");
+        let e = spec.parse::<RandomMixConfig>().unwrap_err();
+        assert!(matches!(e, MixError::Config(_)), "{spec}: {e:?}");
+    }
+    assert!(matches!(
+        "diagonal".parse::<Region>(),
+        Err(MixError::Config(MixConfigError::Parse { .. }))
+    ));
+    assert!(matches!(
+        "epoch".parse::<Granularity>(),
+        Err(MixError::Config(MixConfigError::Parse { .. }))
+    ));
+    assert!(matches!(
+        "mixer".parse::<Mode>(),
+        Err(MixError::Config(MixConfigError::Parse { .. }))
+    ));
+    // Mixing: `MixError::Batch`, with `{ expected, actual }` where it fits.
+    let mixer: RandomMix = DEFAULT_SPEC.parse().expect("spec");
+    let x = Array4::<f32>::zeros((4, 1, 5, 5));
+    let err = mixer.mix(x.view(), eye(3).view(), &mut rng(0)).unwrap_err();
+    let MixError::Batch(batch) = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(
+        batch,
+        &MixBatchError::BatchMismatch {
+            expected: 4,
+            actual: 3
+        }
+    );
+    // The umbrella keeps the inner message and source-less chain, and converts with `?`.
+    assert_eq!(err.to_string(), batch.to_string());
+    fn via_question_mark() -> Result<(), MixError> {
+        Err(MixConfigError::ZeroTotalWeight)?;
+        Ok(())
+    }
+    assert_eq!(
+        via_question_mark().unwrap_err(),
+        MixError::Config(MixConfigError::ZeroTotalWeight)
+    );
+    assert_eq!(
+        MixError::from(MixBatchError::EmptyBatch),
+        MixError::Batch(MixBatchError::EmptyBatch)
+    );
+    let cfg = MixError::from(MixConfigError::InvalidSkipProb { skip_prob: 2.0 });
+    assert_eq!(cfg.to_string(), "skip probability must be in [0, 1], got 2");
+}
+
+#[test]
+fn fmix_plans_lazily_for_each_shape_it_sees() {
+    for per in [Granularity::Batch, Granularity::Sample] {
+        let config = FMixConfig {
+            per,
+            ..Default::default()
+        };
+        let fmix = FMix::new(config).expect("config");
+        // Nothing planned for a shape the mixer has not seen.
+        assert!(fmix_support::planned_shapes(&fmix).is_empty());
+        let a = random_x(1, (4, 1, 40, 101));
+        let b = random_x(2, (3, 2, 32, 50));
+        let (ya, yb) = (eye(4), soft_y(2, 3, 4));
+        let first_a = fmix.mix(a.view(), ya.view(), &mut rng(5)).expect("mix");
+        assert_eq!(fmix_support::planned_shapes(&fmix), vec![(40, 101)]);
+        let first_b = fmix.mix(b.view(), yb.view(), &mut rng(6)).expect("mix");
+        assert_eq!(
+            fmix_support::planned_shapes(&fmix),
+            vec![(40, 101), (32, 50)]
+        );
+        check_result(b.view(), yb.view(), &first_b)
+            .map_err(|e| e.to_string())
+            .expect("32 x 50");
+        for r in &first_b.records {
+            let MixMask::Mask(m) = &r.mask else {
+                panic!("fmix records a mask")
+            };
+            assert_eq!(m.dim(), (32, 50));
+        }
+        // Back to the first shape: its cached plan gives what a fresh mixer gives.
+        let again_a = fmix.mix(a.view(), ya.view(), &mut rng(5)).expect("mix");
+        assert_eq!(again_a, first_a);
+        assert_eq!(fmix_support::planned_shapes(&fmix).len(), 2);
+        let fresh = FMix::new(config).expect("config");
+        assert_eq!(
+            fresh.mix(b.view(), yb.view(), &mut rng(6)).expect("mix"),
+            first_b
+        );
+        // Clones start with no plans; `prepare` plans ahead.
+        let clone = fmix.clone();
+        assert!(fmix_support::planned_shapes(&clone).is_empty());
+        clone.prepare(16, 20);
+        clone.prepare(0, 20);
+        assert_eq!(fmix_support::planned_shapes(&clone), vec![(16, 20)]);
+        // Past the cache size, the oldest shape is dropped and replanned on demand.
+        for h in 1..=6 {
+            fmix.prepare(h, 9);
+        }
+        assert!(fmix_support::planned_shapes(&fmix).len() <= 4);
+        assert_eq!(
+            fmix.mix(a.view(), ya.view(), &mut rng(5)).expect("mix"),
+            first_a
+        );
     }
 }

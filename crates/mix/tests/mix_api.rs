@@ -4,9 +4,9 @@ use ndarray::{Array2, Array4, Axis};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use randommix_mix::{
-    AnyMixer, CutMix, CutMixConfig, FMix, FMixConfig, Granularity, MixError, MixMask, Mixed, Mixer,
-    Mixup, MixupConfig, Mode, ModeConfig, RandomMix, RandomMixConfig, Region, ResizeMix,
-    ResizeMixConfig,
+    AnyMixer, CutMix, CutMixConfig, DEFAULT_SPEC, FMix, FMixConfig, Granularity, MixBatchError,
+    MixConfigError, MixError, MixMask, Mixed, Mixer, Mixup, MixupConfig, Mode, ModeConfig,
+    RandomMix, RandomMixConfig, Region, ResizeMix, ResizeMixConfig,
 };
 
 /// Sample `i` is the constant `i + 1`; targets are one-hot with sample `i` in class `i`.
@@ -72,7 +72,7 @@ fn every_mode_keeps_shapes_and_reports_lambda_as_the_pixel_share() {
 #[test]
 fn randommix_from_a_cli_string() {
     let spec =
-        "mixup:1(alpha=0.4),cutmix:2(region=time),resizemix:1,fmix:1(decay=2);p=0.1;per=sample";
+        "mixup:1(alpha=0.4),cutmix:2(region=time),resizemix:1,fmix:1(decay=2);skip=0.1;per=sample";
     let mixer: RandomMix = spec.parse().unwrap();
     assert_eq!(mixer.to_string(), spec);
     assert_eq!(
@@ -93,10 +93,7 @@ fn randommix_from_a_cli_string() {
         };
         assert_eq!((rect.top, rect.height), (0, 40));
     }
-    assert_eq!(
-        RandomMixConfig::default().to_string(),
-        "mixup:1,cutmix:1,resizemix:1,fmix:1"
-    );
+    assert_eq!(RandomMixConfig::default().to_string(), DEFAULT_SPEC);
 }
 
 #[test]
@@ -109,13 +106,17 @@ fn errors_are_values_with_clear_messages() {
         .unwrap_err();
     assert_eq!(
         err,
-        MixError::BatchMismatch {
+        MixError::Batch(MixBatchError::BatchMismatch {
             expected: 4,
             actual: 3
-        }
+        })
     );
     let err = "mixup:1,cutmx:1".parse::<RandomMix>().unwrap_err();
     assert!(err.to_string().contains("`cutmx`"), "{err}");
+    assert!(matches!(
+        err,
+        MixError::Config(MixConfigError::Parse { .. })
+    ));
 }
 
 #[test]
@@ -133,4 +134,49 @@ fn one_mixer_serves_many_threads() {
             });
         }
     });
+}
+
+#[test]
+fn saved_specs_with_p_still_parse() {
+    // Run configs written before `p=` became `skip=` keep their meaning.
+    for (old, new) in [
+        ("mixup:1;p=0.5", "mixup:1;skip=0.5"),
+        (
+            "mixup:1,cutmix:1;p=0.25;per=sample",
+            "mixup:1,cutmix:1;skip=0.25;per=sample",
+        ),
+    ] {
+        let a: RandomMixConfig = old.parse().unwrap();
+        let b: RandomMixConfig = new.parse().unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.to_string(), new);
+    }
+    let paper: RandomMixConfig = "randommix;skip=0.5".parse().unwrap();
+    assert_eq!(paper.to_string(), format!("{DEFAULT_SPEC};skip=0.5"));
+}
+
+#[test]
+fn mixers_as_trait_objects() {
+    // `Mixer` is object-safe: modes and RandomMix side by side, one RNG for all.
+    let mixers: Vec<Box<dyn Mixer + Send + Sync>> = vec![
+        Box::new(Mixup::new(MixupConfig::default()).unwrap()),
+        Box::new(FMix::new(FMixConfig::default()).unwrap()),
+        Box::new(DEFAULT_SPEC.parse::<RandomMix>().unwrap()),
+    ];
+    let (x, y) = batch(4);
+    let mut rng = ChaCha8Rng::seed_from_u64(3);
+    for m in &mixers {
+        let out = m.mix(x.view(), y.view(), &mut rng).unwrap();
+        assert_eq!(out.x.dim(), x.dim());
+    }
+    // A generic caller passes its `&mut impl Rng` straight through.
+    fn mix_with_generic(m: &dyn Mixer, rng: &mut impl rand::Rng) -> Mixed {
+        let (x, y) = batch(4);
+        m.mix(x.view(), y.view(), rng).unwrap()
+    }
+    let a = mix_with_generic(&*mixers[2], &mut ChaCha8Rng::seed_from_u64(9));
+    let b = mixers[2]
+        .mix(x.view(), y.view(), &mut ChaCha8Rng::seed_from_u64(9))
+        .unwrap();
+    assert_eq!(a, b);
 }

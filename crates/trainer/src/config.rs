@@ -6,7 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::data::{AugmentConfig, Normalization, TaskSpec};
 use crate::features::MelConfig;
-use crate::model::{Backend, ModelConfig};
+use crate::model::{Arch, Backend, ModelConfig};
+
+/// The training default's mixing: RandomMix over the four modes at 1:1:1:1, half of the
+/// batches left unmixed (chosen by experiment; README, Results).
+pub const RECOMMENDED_MIX: &str = "randommix;skip=0.5";
 
 /// Everything that defines a training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -27,8 +31,22 @@ pub struct TrainConfig {
     pub warmup_epochs: f64,
     /// The learning rate at the end, as a fraction of `lr`.
     pub final_lr_factor: f64,
-    /// The RandomMix specification (`none`, a mode, or weighted candidates).
+    /// The RandomMix specification (`none`, a mode, or weighted candidates; `skip=` for the
+    /// probability of leaving a batch unmixed).
     pub mix: String,
+    /// The share of the epochs at the end trained without mixing (timm's `--mixup-off-epoch`,
+    /// as a fraction: 0.15 of 60 epochs = the last 9); 0 in runs saved before it existed.
+    #[serde(default)]
+    pub mix_off_share: f64,
+    /// Label smoothing ε: targets become `(1 − ε)·t + ε/K` after mixing (0 = off).
+    #[serde(default)]
+    pub label_smoothing: f32,
+    /// The network architecture (the plain CNN in runs saved before the choice existed).
+    #[serde(default)]
+    pub arch: Arch,
+    /// BC-ResNet's width factor (1–8).
+    #[serde(default = "default_width")]
+    pub width: usize,
     /// The seed of every random draw of the run.
     pub seed: u64,
     /// Samples per clip (16 000 = 1 s).
@@ -49,6 +67,10 @@ pub struct TrainConfig {
     pub normalization: Option<Normalization>,
 }
 
+fn default_width() -> usize {
+    1
+}
+
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
@@ -60,11 +82,15 @@ impl Default for TrainConfig {
             weight_decay: 1e-2,
             warmup_epochs: 1.0,
             final_lr_factor: 0.01,
-            mix: crate::mix::DEFAULT_SPEC.into(),
+            mix: RECOMMENDED_MIX.into(),
+            mix_off_share: 0.15,
+            label_smoothing: 0.0,
+            arch: Arch::Cnn,
+            width: 1,
             seed: 0,
             clip_samples: crate::audio::CLIP_SAMPLES,
             mel: MelConfig::default(),
-            augment: AugmentConfig::default(),
+            augment: AugmentConfig::recommended(),
             backend: Backend::Flex,
             eval_batch_size: 256,
             model: None,
@@ -104,6 +130,22 @@ impl TrainConfig {
                 self.final_lr_factor
             ));
         }
+        if !(0.0..=1.0).contains(&self.mix_off_share) {
+            return Err(format!(
+                "mix-off share {} must be in [0, 1]",
+                self.mix_off_share
+            ));
+        }
+        if !(0.0..1.0).contains(&self.label_smoothing) {
+            return Err(format!(
+                "label smoothing {} must be in [0, 1)",
+                self.label_smoothing
+            ));
+        }
+        if self.arch == Arch::BcResNet && !(1..=8).contains(&self.width) {
+            return Err(format!("BC-ResNet width {} must be 1 to 8", self.width));
+        }
+        self.augment.voice.validate()?;
         if self.clip_samples == 0 {
             return Err("clip length must be at least one sample".into());
         }
@@ -121,6 +163,11 @@ impl TrainConfig {
             return Err(format!("time shift {} ms must be ≥ 0", a.time_shift_ms));
         }
         Ok(())
+    }
+
+    /// The number of final epochs without mixing: `round(mix_off_share × epochs)`.
+    pub fn mix_off_epochs(&self) -> usize {
+        ((self.mix_off_share * self.epochs as f64).round() as usize).min(self.epochs)
     }
 
     /// The learning rate at optimizer step `step` of `total` (warm-up, then cosine).

@@ -7,12 +7,12 @@ use ndarray::{Array2, Array4, s};
 use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::RunPaths;
-use crate::error::TrainError;
-use crate::loaded::LoadedRun;
 use crate::data::pipeline::clean_features;
 use crate::data::{AudioStore, DatasetIndex, Item, Split, Task};
+use crate::error::TrainError;
 use crate::io::atomic_write_bytes;
-use crate::model::KwsCnn;
+use crate::loaded::LoadedRun;
+use crate::model::KwsModel;
 
 /// Raw counts of an evaluation.
 #[derive(Debug, Clone)]
@@ -129,7 +129,7 @@ impl EvalReport {
 }
 
 /// Logits of a model for normalised features `[B, 1, mels, frames]`.
-pub fn logits(model: &KwsCnn, device: &Device, x: Array4<f32>) -> Array2<f32> {
+pub fn logits(model: &KwsModel, device: &Device, x: Array4<f32>) -> Array2<f32> {
     let (b, _, _, _) = x.dim();
     let t = crate::tensor::tensor4(x, device);
     let z = model.forward(t);
@@ -143,7 +143,7 @@ pub fn logits(model: &KwsCnn, device: &Device, x: Array4<f32>) -> Array2<f32> {
 
 /// Evaluates `model` (in evaluation mode, on a device without autodiff) on precomputed features.
 pub fn evaluate_features(
-    model: &KwsCnn,
+    model: &KwsModel,
     device: &Device,
     feats: &[Array2<f32>],
     items: &[Item],

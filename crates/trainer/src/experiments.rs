@@ -12,13 +12,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::{Checkpoint, RunPaths, TrainState};
 use crate::config::TrainConfig;
+use crate::csv_out::csv_bytes;
+use crate::data::{AudioStore, DatasetIndex, Item, Split};
 use crate::error::TrainError;
 use crate::eval::{argmax, split_items};
+use crate::io::{atomic_write_bytes, create_dir_all};
 use crate::loaded::{LoadedRun, load_model};
 use crate::tensor::{soft_cross_entropy, tensor2, tensor4};
 use crate::train::Progress;
-use crate::data::{AudioStore, DatasetIndex, Item, Split};
-use crate::io::{atomic_write_bytes, create_dir_all};
 
 /// One finished (mode, seed) run of a comparison.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -31,6 +32,8 @@ pub struct CompareRun {
     pub test_acc: f64,
     /// Best validation accuracy.
     pub best_valid_acc: f64,
+    /// In-domain test accuracy of the best checkpoint, when the data set has that split.
+    pub indomain_acc: Option<f64>,
     /// Epochs trained.
     pub epochs: usize,
     /// Training wall time, summed over epochs (seconds).
@@ -54,6 +57,8 @@ pub struct CompareRow {
     pub valid_mean: f64,
     /// Its standard deviation.
     pub valid_std: f64,
+    /// Mean and standard deviation of the in-domain test accuracy, when measured.
+    pub indomain: Option<(f64, f64)>,
     /// Epochs per run.
     pub epochs: usize,
     /// Mean wall time per run (seconds).
@@ -76,6 +81,23 @@ fn mean_std(v: &[f64]) -> (f64, f64) {
 
 /// Splits a `--modes` list: commas separate specs unless the spec has weights (`name:w`), in
 /// which case `/` separates them. `randommix` stands for [`DEFAULT_SPEC`](crate::mix::DEFAULT_SPEC).
+/// `globals` (e.g. `skip=0.5`) is appended to every spec but `none` that has no global options
+/// of its own, so that every mode is compared under the same schedule.
+pub fn split_modes_with(s: &str, globals: &str) -> Vec<String> {
+    let g = globals.trim().trim_start_matches(';');
+    split_modes(s)
+        .into_iter()
+        .map(|m| {
+            if g.is_empty() || m.eq_ignore_ascii_case("none") || m.contains(';') {
+                m
+            } else {
+                format!("{m};{g}")
+            }
+        })
+        .collect()
+}
+
+/// [`split_modes_with`] without global options.
 pub fn split_modes(s: &str) -> Vec<String> {
     let parts: Vec<String> = if s.contains('/') {
         s.split('/').map(str::to_string).collect()
@@ -182,11 +204,19 @@ pub fn compare(
                     problem: e.to_string(),
                 })?
             };
+            let indomain_acc = {
+                let p = RunPaths::new(&dir).eval("indomain");
+                std::fs::read_to_string(&p)
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<crate::eval::EvalReport>(&t).ok())
+                    .map(|r| r.accuracy)
+            };
             runs.push(CompareRun {
                 mix: mode.clone(),
                 seed,
                 test_acc: eval.accuracy,
                 best_valid_acc: state.best_valid_acc,
+                indomain_acc,
                 epochs: state.epoch,
                 seconds: state.history.iter().map(|m| m.seconds).sum(),
                 dir,
@@ -200,6 +230,8 @@ pub fn compare(
             let (tm, ts) = mean_std(&rs.iter().map(|r| r.test_acc).collect::<Vec<_>>());
             let (vm, vs) = mean_std(&rs.iter().map(|r| r.best_valid_acc).collect::<Vec<_>>());
             let (sm, _) = mean_std(&rs.iter().map(|r| r.seconds).collect::<Vec<_>>());
+            let ind: Vec<f64> = rs.iter().filter_map(|r| r.indomain_acc).collect();
+            let indomain = (!ind.is_empty() && ind.len() == rs.len()).then(|| mean_std(&ind));
             CompareRow {
                 mix: m.clone(),
                 seeds: rs.len(),
@@ -207,6 +239,7 @@ pub fn compare(
                 test_std: ts,
                 valid_mean: vm,
                 valid_std: vs,
+                indomain,
                 epochs: base.epochs,
                 seconds_mean: sm,
             }
@@ -225,54 +258,104 @@ fn train_one(
     crate::train::train(cfg, dir, resume, progress).map(|_| ())
 }
 
-fn write_compare(out: &Path, runs: &[CompareRun], rows: &[CompareRow]) -> Result<(), TrainError> {
-    let mut csv = String::from("mix,seed,test_acc,best_valid_acc,epochs,seconds,dir\n");
-    for r in runs {
-        let _ = writeln!(
-            csv,
-            "\"{}\",{},{:.6},{:.6},{},{:.1},{}",
-            r.mix,
-            r.seed,
-            r.test_acc,
-            r.best_valid_acc,
-            r.epochs,
-            r.seconds,
-            r.dir.display()
-        );
+/// The comparison as a Markdown table; the in-domain column appears when every row has it.
+pub fn compare_markdown(rows: &[CompareRow]) -> String {
+    let with_indomain = !rows.is_empty() && rows.iter().all(|r| r.indomain.is_some());
+    let mut md = String::from("| mix | seeds | test accuracy (mean ± std) |");
+    if with_indomain {
+        md.push_str(" in-domain test accuracy (mean ± std) |");
     }
-    atomic_write_bytes(&out.join("results.csv"), csv.as_bytes())?;
-    let mut sum =
-        String::from("mix,seeds,test_mean,test_std,valid_mean,valid_std,epochs,seconds_mean\n");
-    let mut md = String::from(
-        "| mix | seeds | test accuracy (mean ± std) | best valid accuracy (mean ± std) | epochs | wall time per run |\n|---|---|---|---|---|---|\n",
-    );
+    md.push_str(" best valid accuracy (mean ± std) | epochs | wall time per run |\n|---|---|---|");
+    if with_indomain {
+        md.push_str("---|");
+    }
+    md.push_str("---|---|---|\n");
     for r in rows {
-        let _ = writeln!(
-            sum,
-            "\"{}\",{},{:.6},{:.6},{:.6},{:.6},{},{:.1}",
-            r.mix,
-            r.seeds,
-            r.test_mean,
-            r.test_std,
-            r.valid_mean,
-            r.valid_std,
-            r.epochs,
-            r.seconds_mean
-        );
-        let _ = writeln!(
+        let _ = write!(
             md,
-            "| `{}` | {} | {:.2} ± {:.2} % | {:.2} ± {:.2} % | {} | {:.0} s |",
+            "| `{}` | {} | {:.2} ± {:.2} % |",
             r.mix,
             r.seeds,
             100.0 * r.test_mean,
-            100.0 * r.test_std,
+            100.0 * r.test_std
+        );
+        if let (true, Some((m, s))) = (with_indomain, r.indomain) {
+            let _ = write!(md, " {:.2} ± {:.2} % |", 100.0 * m, 100.0 * s);
+        }
+        let _ = writeln!(
+            md,
+            " {:.2} ± {:.2} % | {} | {:.0} s |",
             100.0 * r.valid_mean,
             100.0 * r.valid_std,
             r.epochs,
             r.seconds_mean
         );
     }
-    atomic_write_bytes(&out.join("summary.csv"), sum.as_bytes())?;
+    md
+}
+
+fn write_compare(out: &Path, runs: &[CompareRun], rows: &[CompareRow]) -> Result<(), TrainError> {
+    let csv = csv_bytes(
+        &[
+            "mix",
+            "seed",
+            "test_acc",
+            "best_valid_acc",
+            "indomain_acc",
+            "epochs",
+            "seconds",
+            "dir",
+        ],
+        runs.iter().map(|r| {
+            vec![
+                r.mix.clone(),
+                r.seed.to_string(),
+                format!("{:.6}", r.test_acc),
+                format!("{:.6}", r.best_valid_acc),
+                r.indomain_acc
+                    .map(|a| format!("{a:.6}"))
+                    .unwrap_or_default(),
+                r.epochs.to_string(),
+                format!("{:.1}", r.seconds),
+                r.dir.display().to_string(),
+            ]
+        }),
+    );
+    atomic_write_bytes(&out.join("results.csv"), &csv)?;
+    let sum = csv_bytes(
+        &[
+            "mix",
+            "seeds",
+            "test_mean",
+            "test_std",
+            "valid_mean",
+            "valid_std",
+            "indomain_mean",
+            "indomain_std",
+            "epochs",
+            "seconds_mean",
+        ],
+        rows.iter().map(|r| {
+            vec![
+                r.mix.clone(),
+                r.seeds.to_string(),
+                format!("{:.6}", r.test_mean),
+                format!("{:.6}", r.test_std),
+                format!("{:.6}", r.valid_mean),
+                format!("{:.6}", r.valid_std),
+                r.indomain
+                    .map(|(m, _)| format!("{m:.6}"))
+                    .unwrap_or_default(),
+                r.indomain
+                    .map(|(_, s)| format!("{s:.6}"))
+                    .unwrap_or_default(),
+                r.epochs.to_string(),
+                format!("{:.1}", r.seconds_mean),
+            ]
+        }),
+    );
+    let md = compare_markdown(rows);
+    atomic_write_bytes(&out.join("summary.csv"), &sum)?;
     atomic_write_bytes(&out.join("summary.md"), md.as_bytes())?;
     let names: Vec<String> = rows.iter().map(|r| r.mix.clone()).collect();
     let means: Vec<f64> = rows.iter().map(|r| 100.0 * r.test_mean).collect();
@@ -413,7 +496,7 @@ fn occlude(x: &mut Array4<f32>, kind: Perturbation, pct: f32, floor: f32, rng: &
 /// FGSM: `x + ε·sign(∇ₓ CE(model(x), y))` with the model in evaluation mode.
 fn fgsm(
     run: &LoadedRun,
-    model_ad: &crate::model::KwsCnn,
+    model_ad: &crate::model::KwsModel,
     x: &Array4<f32>,
     labels: &[usize],
     eps: f32,
@@ -549,7 +632,7 @@ fn load_frozen_autodiff(
     dir: &Path,
     run: &LoadedRun,
     ad: &burn::tensor::Device,
-) -> Result<crate::model::KwsCnn, TrainError> {
+) -> Result<crate::model::KwsModel, TrainError> {
     let p = RunPaths::new(dir).best();
     let ck = Checkpoint::load(&p)?;
     let cfg = run
@@ -614,18 +697,18 @@ fn write_robustness(
     runs: &[PathBuf],
     points: &[RobustPoint],
 ) -> Result<(), TrainError> {
-    let mut csv = String::from("run,perturbation,severity,accuracy\n");
-    for p in points {
-        let _ = writeln!(
-            csv,
-            "{},{},{},{:.6}",
-            p.run.display(),
-            p.perturbation,
-            p.severity,
-            p.accuracy
-        );
-    }
-    atomic_write_bytes(&out.join("robustness.csv"), csv.as_bytes())?;
+    let csv = csv_bytes(
+        &["run", "perturbation", "severity", "accuracy"],
+        points.iter().map(|p| {
+            vec![
+                p.run.display().to_string(),
+                p.perturbation.to_string(),
+                p.severity.to_string(),
+                format!("{:.6}", p.accuracy),
+            ]
+        }),
+    );
+    atomic_write_bytes(&out.join("robustness.csv"), &csv)?;
     // Markdown: one table per perturbation, runs as rows, severities as columns.
     let mut md = String::new();
     let mut families: Vec<&str> = Vec::new();

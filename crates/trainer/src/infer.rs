@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use ndarray::{Array2, Array4, s};
 use serde::{Deserialize, Serialize};
 
-use crate::error::TrainError;
-use crate::loaded::LoadedRun;
 use crate::audio;
 use crate::data::task::{SILENCE, UNKNOWN};
+use crate::error::TrainError;
+use crate::loaded::LoadedRun;
 
 /// One label with its probability.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -34,16 +34,15 @@ use ndarray::{Array2, Array4, ArrayView2, Axis, Ix3, s};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::viz::{
-    MixPanel, PanelMask, SpecStyle, VizError, save_spectrogram_png, sidecar_path, write_panel,
-};
 use crate::audio::{AudioError, CLIP_SAMPLES, load_clip, write_wav};
 use crate::features::{
     FeatureError, GriffinLimConfig, MelConfig, MelFrontend, MelInverter, read_npy_f32,
 };
 use crate::io::WriteError;
 use crate::mix::{MixError, MixMask, MixRecord, Mixed, Mixer, Mode, RandomMix};
-
+use crate::viz::{
+    MixPanel, PanelMask, SpecStyle, VizError, save_spectrogram_png, sidecar_path, write_panel,
+};
 
 /// Seed offset of the Griffin-Lim phase draws, so that they do not repeat the mixing draws.
 const GL_SEED_SALT: u64 = 0x6772_6966_6669_6e4c;
@@ -529,37 +528,42 @@ pub fn render(req: &RenderRequest) -> Result<Vec<RenderOutput>, InspectError> {
 /// [`InspectError::Io`] naming an unreadable folder, [`InspectError::NotEnoughClips`] if
 /// fewer than `n` clips exist.
 pub fn pick_random_clips(data: &Path, n: usize, seed: u64) -> Result<Vec<PathBuf>, InspectError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| InspectError::Io { path, source }
-    };
-    let mut words = Vec::new();
-    for entry in std::fs::read_dir(data).map_err(io(data))? {
-        let entry = entry.map_err(io(data))?;
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        if name.starts_with('_') || name.starts_with('.') || !entry.path().is_dir() {
-            continue;
-        }
-        words.push(entry.path());
-    }
-    words.sort();
+    // Word folders are the top-level folders not starting with `_` or `.`; their `*.wav`
+    // files, sorted by path.
     let mut clips = Vec::new();
-    for dir in &words {
-        let mut found = Vec::new();
-        for entry in std::fs::read_dir(dir).map_err(io(dir))? {
-            let path = entry.map_err(io(dir))?.path();
-            if path
+    let walk = walkdir::WalkDir::new(data)
+        .min_depth(1)
+        .max_depth(2)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| {
+            e.depth() != 1 || {
+                let name = e.file_name().to_string_lossy();
+                !(name.starts_with('_') || name.starts_with('.')) && e.file_type().is_dir()
+            }
+        });
+    for entry in walk {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(data).to_path_buf();
+            InspectError::Io {
+                path,
+                source: e
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("file system loop")),
+            }
+        })?;
+        if entry.depth() == 2
+            && entry.file_type().is_file()
+            && entry
+                .path()
                 .extension()
                 .is_some_and(|e| e.eq_ignore_ascii_case("wav"))
-                && path.is_file()
-            {
-                found.push(path);
-            }
+        {
+            clips.push(entry.into_path());
         }
-        found.sort();
-        clips.extend(found);
     }
+    clips.sort();
     if clips.len() < n {
         return Err(InspectError::NotEnoughClips {
             data: data.to_path_buf(),

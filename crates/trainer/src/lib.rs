@@ -11,6 +11,7 @@ pub use randommix_mix as mix;
 
 pub mod checkpoint;
 pub mod config;
+mod csv_out;
 pub mod data;
 pub mod error;
 pub mod eval;

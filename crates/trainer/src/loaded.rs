@@ -11,7 +11,7 @@ use crate::config::TrainConfig;
 use crate::data::Normalization;
 use crate::error::TrainError;
 use crate::features::MelFrontend;
-use crate::model::{KwsCnn, ModelConfig};
+use crate::model::{KwsModel, ModelConfig};
 use crate::tensor::tensor4;
 
 /// A trained run loaded for inference: config, classes, the front end and the network.
@@ -19,7 +19,7 @@ pub struct LoadedRun {
     /// The run's resolved configuration.
     pub config: TrainConfig,
     /// The network (evaluation mode).
-    pub model: KwsCnn,
+    pub model: KwsModel,
     /// The device the network lives on.
     pub device: Device,
     /// The log-mel front end of the run.
@@ -66,7 +66,7 @@ impl LoadedRun {
     }
 }
 
-fn read_config(paths: &RunPaths) -> Result<TrainConfig, TrainError> {
+pub(crate) fn read_config(paths: &RunPaths) -> Result<TrainConfig, TrainError> {
     let p = paths.config();
     let text = std::fs::read_to_string(&p).map_err(|source| TrainError::Io {
         path: p.clone(),
@@ -81,7 +81,7 @@ fn read_config(paths: &RunPaths) -> Result<TrainConfig, TrainError> {
 /// Checks that the parts of a run's `config.json` agree with each other before a checkpoint is
 /// loaded: a valid model, as many classes as the model has outputs, the front end's mel bands
 /// and frames equal to the model's input, a usable normalisation. `path` is the config file.
-fn check_run_config(
+pub(crate) fn check_run_config(
     config: &TrainConfig,
     path: &Path,
 ) -> Result<(ModelConfig, Normalization, MelFrontend), TrainError> {
@@ -154,7 +154,7 @@ pub(crate) fn load_model(
     bytes: &[u8],
     device: &Device,
     path: &Path,
-) -> Result<KwsCnn, TrainError> {
+) -> Result<KwsModel, TrainError> {
     cfg.validate().map_err(TrainError::Config)?;
     let bad = |problem: String| TrainError::Checkpoint {
         path: path.to_path_buf(),
@@ -171,4 +171,3 @@ pub(crate) fn load_model(
     });
     loaded.unwrap_or_else(|panic| Err(bad(format!("corrupt model section ({panic})"))))
 }
-

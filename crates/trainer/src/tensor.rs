@@ -1,10 +1,8 @@
-//! Conversions between ndarray arrays and burn tensors, logits and the soft-target loss.
+//! Conversions between ndarray arrays and burn tensors, and the soft-target loss.
 
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Tensor, TensorData};
 use ndarray::{Array2, Array4};
-
-use crate::model::KwsCnn;
 
 /// Converts an ndarray batch to a burn tensor on `device`.
 pub fn tensor4(x: Array4<f32>, device: &Device) -> Tensor<4> {
@@ -27,4 +25,3 @@ pub fn tensor2(x: Array2<f32>, device: &Device) -> Tensor<2> {
 pub fn soft_cross_entropy(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
     (targets * log_softmax(logits, 1)).sum_dim(1).mean().neg()
 }
-

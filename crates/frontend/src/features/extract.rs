@@ -50,23 +50,27 @@ pub fn collect_wavs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, FeatureError> {
     Ok(out)
 }
 
+/// Every `*.wav` file (any case) under `dir`, recursively, without following links.
 fn walk(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), FeatureError> {
-    let io_err = |source| FeatureError::Io {
-        path: dir.to_path_buf(),
-        cause: source,
-    };
-    for entry in fs::read_dir(dir).map_err(io_err)? {
-        let entry = entry.map_err(io_err)?;
+    for entry in walkdir::WalkDir::new(dir).follow_links(false) {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(dir).to_path_buf();
+            FeatureError::Io {
+                path,
+                cause: e
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("file system loop")),
+            }
+        })?;
         let path = entry.path();
-        let ty = entry.file_type().map_err(io_err)?;
-        if ty.is_dir() {
-            walk(&path, found)?;
-        } else if path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("wav"))
-            && path.is_file()
+        // A link to a file counts (as the file); links to folders are not followed.
+        let is_file = entry.file_type().is_file() || (entry.path_is_symlink() && path.is_file());
+        if is_file
+            && path
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("wav"))
         {
-            found.push(path);
+            found.push(entry.into_path());
         }
     }
     Ok(())

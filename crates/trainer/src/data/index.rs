@@ -12,6 +12,10 @@ pub const BACKGROUND_NOISE_DIR: &str = "_background_noise_";
 pub const VALIDATION_LIST: &str = "validation_list.txt";
 /// The list of test files, relative to the dataset root.
 pub const TESTING_LIST: &str = "testing_list.txt";
+/// The optional list of in-domain test files (new speakers of the training voices), relative to
+/// the dataset root. Not part of Speech Commands; the bundled set has it, beside test lists of
+/// held-out voices.
+pub const INDOMAIN_LIST: &str = "testing_indomain_list.txt";
 
 /// One of the three dataset splits.
 #[derive(
@@ -25,6 +29,9 @@ pub enum Split {
     Valid,
     /// Files named in `testing_list.txt`.
     Test,
+    /// Files named in the optional `testing_indomain_list.txt` (an in-domain test beside a test
+    /// of held-out voices; empty on Speech Commands itself).
+    Indomain,
 }
 
 impl Split {
@@ -34,6 +41,7 @@ impl Split {
             Split::Train => "train",
             Split::Valid => "valid",
             Split::Test => "test",
+            Split::Indomain => "indomain",
         }
     }
 }
@@ -45,8 +53,9 @@ impl std::str::FromStr for Split {
             "train" | "training" => Ok(Split::Train),
             "valid" | "validation" | "val" => Ok(Split::Valid),
             "test" | "testing" => Ok(Split::Test),
+            "indomain" | "test-indomain" | "testing_indomain" => Ok(Split::Indomain),
             other => Err(format!(
-                "unknown split {other:?} (expected train, valid or test)"
+                "unknown split {other:?} (expected train, valid, test or indomain)"
             )),
         }
     }
@@ -228,7 +237,8 @@ impl DatasetIndex {
     /// Word folders are the sub-folders whose names do not start with `_`; their `*.wav` files
     /// are the clips. The split of each clip comes from `validation_list.txt` and
     /// `testing_list.txt` (clips in neither are training); when both lists are missing the
-    /// SHA-1 hash rule decides, and a warning says so.
+    /// SHA-1 hash rule decides, and a warning says so. Clips named in the optional
+    /// `testing_indomain_list.txt` form the [`Split::Indomain`] split.
     pub fn open(root: &Path) -> Result<DatasetIndex, DataError> {
         if !root.is_dir() {
             return Err(DataError::NotADataset {
@@ -317,6 +327,8 @@ impl DatasetIndex {
         };
         let val = read_list(&val_path)?;
         let test = read_list(&test_path)?;
+        let indomain_path = root.join(INDOMAIN_LIST);
+        let indomain = read_list(&indomain_path)?;
         let split_source = match (&val, &test) {
             (None, None) => {
                 warnings.push(format!(
@@ -342,6 +354,7 @@ impl DatasetIndex {
         for (list, path, split) in [
             (&val, &val_path, Split::Valid),
             (&test, &test_path, Split::Test),
+            (&indomain, &indomain_path, Split::Indomain),
         ] {
             if let Some(list) = list {
                 let mut missing: Vec<(usize, String)> = Vec::new();
@@ -356,7 +369,7 @@ impl DatasetIndex {
                         return Err(DataError::List {
                             path: path.clone(),
                             line: *line,
-                            problem: format!("{e} is in both the validation and the testing list"),
+                            problem: format!("{e} is in both the {prev} and the {split} list"),
                         });
                     }
                 }
@@ -379,7 +392,10 @@ impl DatasetIndex {
                     SplitSource::ListFiles => {
                         split_of.get(&rel_path).copied().unwrap_or(Split::Train)
                     }
-                    SplitSource::HashRule => which_set(&file, 10.0, 10.0),
+                    SplitSource::HashRule => match split_of.get(&rel_path) {
+                        Some(&Split::Indomain) => Split::Indomain,
+                        _ => which_set(&file, 10.0, 10.0),
+                    },
                 };
                 Entry {
                     speaker: speaker_of(&file),

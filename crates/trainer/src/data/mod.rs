@@ -5,10 +5,12 @@ pub mod index;
 pub mod pipeline;
 pub mod seeds;
 pub mod task;
+pub mod voice;
 
 pub use index::{DatasetIndex, Entry, Split, SplitSource, which_set};
 pub use pipeline::{AudioStore, AugmentConfig, Batch, Normalization};
 pub use task::{Item, Source, Task, TaskSpec};
+pub use voice::{SpecAugment, VoiceAugment};
 
 use std::path::PathBuf;
 

@@ -5,14 +5,13 @@ use std::sync::Arc;
 
 use ndarray::{Array2, Array4, ArrayView2, Axis, s};
 use rand::Rng;
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::DataError;
 use super::index::DatasetIndex;
 use super::task::{Item, Source};
+use super::voice::{SpecAugment, VoiceAugment};
 use crate::audio;
 use crate::features::MelFrontend;
 
@@ -27,6 +26,13 @@ pub struct AugmentConfig {
     pub noise_volume: f32,
     /// Largest noise volume for silence samples (1.0); the volume is U(0, this).
     pub silence_volume: f32,
+    /// Voice and channel augmentation (speed, gain, mel warp, EQ, band-limiting, reverb);
+    /// off in runs saved before it existed.
+    #[serde(default)]
+    pub voice: VoiceAugment,
+    /// SpecAugment masks on the normalised features; off in runs saved before it existed.
+    #[serde(default)]
+    pub spec_augment: SpecAugment,
 }
 
 impl Default for AugmentConfig {
@@ -36,6 +42,20 @@ impl Default for AugmentConfig {
             noise_prob: 0.8,
             noise_volume: 0.1,
             silence_volume: 1.0,
+            voice: VoiceAugment::off(),
+            spec_augment: SpecAugment::default(),
+        }
+    }
+}
+
+impl AugmentConfig {
+    /// TensorFlow's defaults plus the voice augmentation and SpecAugment that the experiments
+    /// in the README chose: the training default of `randommix train`.
+    pub fn recommended() -> Self {
+        AugmentConfig {
+            voice: VoiceAugment::recommended(),
+            spec_augment: SpecAugment::standard(),
+            ..AugmentConfig::default()
         }
     }
 }
@@ -146,7 +166,8 @@ impl AudioStore {
             }
             Source::Clip(i) => {
                 let clip = self.clip(i);
-                let max_shift = (aug.time_shift_ms / 1000.0 * crate::audio::SAMPLE_RATE as f32) as i64;
+                let max_shift =
+                    (aug.time_shift_ms / 1000.0 * crate::audio::SAMPLE_RATE as f32) as i64;
                 let shift = if max_shift > 0 {
                     rng.random_range(-max_shift..=max_shift)
                 } else {
@@ -159,6 +180,10 @@ impl AudioStore {
                     if src >= 0 && (src as usize) < clip.len() {
                         out[t as usize] = clip[src as usize];
                     }
+                }
+                if !aug.voice.is_off() {
+                    let mut scratch = Vec::new();
+                    aug.voice.apply_wave(out, &mut scratch, rng);
                 }
                 if rng.random::<f32>() < aug.noise_prob {
                     let v = rng.random::<f32>() * aug.noise_volume;
@@ -315,11 +340,19 @@ pub fn train_batch<R: Rng + ?Sized>(
 ) -> Batch {
     let mut buf = vec![0.0; store.clip_samples()];
     let mut feats = Vec::with_capacity(items.len());
+    let cfg = frontend.config();
+    let hop_s = cfg.hop_length as f32 / cfg.sample_rate as f32;
     for it in items {
         store.augmented(it, aug, &mut buf, rng);
         let mut f = frontend.compute(&buf);
+        if !aug.voice.is_off() && matches!(it.source, Source::Clip(_)) {
+            aug.voice.apply_logmel(&mut f, hop_s, rng);
+        }
         if let Some(sl) = f.as_slice_mut() {
             norm.apply(sl);
+        }
+        if !aug.spec_augment.is_off() {
+            aug.spec_augment.apply(f.view_mut(), rng);
         }
         feats.push(f);
     }

@@ -243,6 +243,7 @@ impl Task {
                     Split::Train => 1,
                     Split::Valid => 2,
                     Split::Test => 3,
+                    Split::Indomain => 4,
                 };
                 let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (0x5eed_0000 + salt));
                 unknown.shuffle(&mut rng);

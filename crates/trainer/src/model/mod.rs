@@ -1,24 +1,79 @@
-//! The keyword-spotting CNN (burn 0.22) and the choice of compute device.
+//! The keyword-spotting networks (burn 0.22) and the choice of compute device.
 //!
 //! # Shapes
 //!
-//! The network reads normalised log-mel batches `[B, 1, mels, frames]` (40 × 101 for 1 s at
+//! Every network reads normalised log-mel batches `[B, 1, mels, frames]` (40 × 101 for 1 s at
 //! the default front end) and returns logits `[B, classes]`. Nothing about the input size is
-//! fixed: convolutions are padded, pooling is clamped to the plane, and the head averages over
+//! fixed: convolutions are padded, pooling is clamped to the plane, and the heads average over
 //! whatever plane is left.
+//!
+//! - [`Arch::Cnn`]: the plain CNN of [`KwsCnn`] (~66 k parameters by default).
+//! - [`Arch::BcResNet`]: BC-ResNet (Kim et al. 2021, "Broadcasted Residual Learning for
+//!   Efficient Keyword Spotting") with SubSpectral normalisation, width factor 1–8
+//!   ([`BcResNet`]).
+
+mod backend;
+mod bcresnet;
+mod cnn;
 
 use burn::module::Module;
-use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
-use burn::nn::{
-    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu,
-};
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
-/// The architecture of [`KwsCnn`], saved with every run.
+pub use backend::Backend;
+pub use bcresnet::BcResNet;
+pub use cnn::{ConvBlock, KwsCnn};
+
+/// Which network [`ModelConfig`] builds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    /// The plain CNN ([`KwsCnn`]): `channels` and `dropout` apply.
+    #[default]
+    Cnn,
+    /// BC-ResNet-`width` ([`BcResNet`]): `width` and `dropout` apply.
+    BcResNet,
+}
+
+impl Arch {
+    /// Every architecture name, as [`FromStr`](std::str::FromStr) spells it.
+    pub const NAMES: [&'static str; 2] = ["cnn", "bcresnet"];
+}
+
+impl std::fmt::Display for Arch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Arch::Cnn => "cnn",
+            Arch::BcResNet => "bcresnet",
+        })
+    }
+}
+
+impl std::str::FromStr for Arch {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.to_ascii_lowercase().replace(['-', '_'], "").as_str() {
+            "cnn" => Ok(Arch::Cnn),
+            "bcresnet" => Ok(Arch::BcResNet),
+            _ => Err(format!(
+                "unknown model {s:?}; one of {}",
+                Arch::NAMES.join(", ")
+            )),
+        }
+    }
+}
+
+fn default_width() -> usize {
+    1
+}
+
+/// The architecture of a network, saved with every run (`config.json`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelConfig {
+    /// Which network.
+    #[serde(default)]
+    pub arch: Arch,
     /// Number of output classes.
     pub n_classes: usize,
     /// Mel bands of the input (40).
@@ -27,8 +82,11 @@ pub struct ModelConfig {
     pub n_frames: usize,
     /// Output channels of each conv block; a 2×2 max-pool follows every block but the last.
     pub channels: Vec<usize>,
-    /// Dropout before the classifier.
+    /// Dropout before the classifier (CNN) or in every block (BC-ResNet).
     pub dropout: f64,
+    /// BC-ResNet's width factor τ (1–8): channels 16τ, 8τ, 12τ, 16τ, 20τ, 32τ.
+    #[serde(default = "default_width")]
+    pub width: usize,
 }
 
 impl ModelConfig {
@@ -36,11 +94,22 @@ impl ModelConfig {
     /// four 3×3 conv-BN-ReLU blocks (16, 32, 64, 64 channels), ~66 k parameters.
     pub fn new(n_classes: usize, n_mels: usize, n_frames: usize) -> Self {
         ModelConfig {
+            arch: Arch::Cnn,
             n_classes,
             n_mels,
             n_frames,
             channels: vec![16, 32, 64, 64],
             dropout: 0.1,
+            width: 1,
+        }
+    }
+
+    /// BC-ResNet-`width` for `n_classes` classes on `[n_mels, n_frames]` inputs (dropout 0.1).
+    pub fn bcresnet(n_classes: usize, n_mels: usize, n_frames: usize, width: usize) -> Self {
+        ModelConfig {
+            arch: Arch::BcResNet,
+            width,
+            ..ModelConfig::new(n_classes, n_mels, n_frames)
         }
     }
 
@@ -61,6 +130,9 @@ impl ModelConfig {
                 self.channels
             ));
         }
+        if self.arch == Arch::BcResNet && !(1..=8).contains(&self.width) {
+            return Err(format!("BC-ResNet width {} must be 1 to 8", self.width));
+        }
         if !(0.0..1.0).contains(&self.dropout) {
             return Err(format!("dropout {} must be in [0, 1)", self.dropout));
         }
@@ -68,145 +140,35 @@ impl ModelConfig {
     }
 
     /// Builds the network with freshly initialised weights on `device`.
-    pub fn init(&self, device: &Device) -> KwsCnn {
-        let mut blocks = Vec::new();
-        let mut c_in = 1;
-        let (mut h, mut w) = (self.n_mels, self.n_frames);
-        for (k, &c_out) in self.channels.iter().enumerate() {
-            let last = k + 1 == self.channels.len();
-            // Pool only while the plane is at least 2 wide in that direction.
-            let ph = if !last && h >= 2 { 2 } else { 1 };
-            let pw = if !last && w >= 2 { 2 } else { 1 };
-            blocks.push(ConvBlock {
-                conv: Conv2dConfig::new([c_in, c_out], [3, 3])
-                    .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
-                    .with_bias(false)
-                    .init(device),
-                norm: BatchNormConfig::new(c_out).init(device),
-                pool: (ph > 1 || pw > 1)
-                    .then(|| MaxPool2dConfig::new([ph, pw]).with_strides([ph, pw]).init()),
-            });
-            h /= ph;
-            w /= pw;
-            c_in = c_out;
-        }
-        KwsCnn {
-            blocks,
-            activation: Relu::new(),
-            gap: AdaptiveAvgPool2dConfig::new([1, 1]).init(),
-            dropout: DropoutConfig::new(self.dropout).init(),
-            head: LinearConfig::new(c_in, self.n_classes).init(device),
+    pub fn init(&self, device: &Device) -> KwsModel {
+        match self.arch {
+            Arch::Cnn => KwsModel::Cnn(KwsCnn::new(self, device)),
+            Arch::BcResNet => KwsModel::BcResNet(BcResNet::new(self, device)),
         }
     }
 }
 
-/// conv 3×3 → batch norm → ReLU → optional 2×2 max-pool.
+/// A keyword-spotting network of any [`Arch`].
+// One network per run: the size difference of the variants does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
-pub struct ConvBlock {
-    conv: Conv2d,
-    norm: BatchNorm,
-    pool: Option<MaxPool2d>,
+pub enum KwsModel {
+    /// The plain CNN.
+    Cnn(KwsCnn),
+    /// BC-ResNet.
+    BcResNet(BcResNet),
 }
 
-/// A small CNN keyword spotter.
-#[derive(Module, Debug)]
-pub struct KwsCnn {
-    blocks: Vec<ConvBlock>,
-    activation: Relu,
-    gap: AdaptiveAvgPool2d,
-    dropout: Dropout,
-    head: Linear,
-}
-
-impl KwsCnn {
+impl KwsModel {
     /// Logits for a batch.
     ///
     /// # Shapes
     /// - input: `[B, 1, mels, frames]`
     /// - output: `[B, classes]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let mut x = x;
-        for b in &self.blocks {
-            x = b.conv.forward(x); // [B, C, H, W]
-            x = b.norm.forward(x);
-            x = self.activation.forward(x);
-            if let Some(p) = &b.pool {
-                x = p.forward(x); // [B, C, H/2, W/2]
-            }
-        }
-        let x = self.gap.forward(x); // [B, C, 1, 1]
-        let x = x.flatten::<2>(1, 3); // [B, C]
-        let x = self.dropout.forward(x);
-        self.head.forward(x) // [B, classes]
-    }
-}
-
-/// The compute backends this build offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Backend {
-    /// burn-flex, the pure-Rust CPU backend (default).
-    Flex,
-    /// burn-ndarray (deprecated in burn 0.22; needs the `ndarray` cargo feature).
-    Ndarray,
-    /// wgpu on Vulkan (needs the `vulkan` cargo feature).
-    Vulkan,
-    /// wgpu on whichever graphics API the platform has (needs the `wgpu` cargo feature).
-    Wgpu,
-}
-
-impl Backend {
-    /// Every backend name, as [`FromStr`](std::str::FromStr) and [`Display`](std::fmt::Display) spell it.
-    pub const NAMES: [&'static str; 4] = ["flex", "ndarray", "vulkan", "wgpu"];
-
-    /// The device for this backend, or an error saying which cargo feature is missing.
-    pub fn device(self) -> Result<Device, String> {
         match self {
-            Backend::Flex => Ok(Device::flex()),
-            #[cfg(feature = "ndarray")]
-            #[allow(deprecated)]
-            Backend::Ndarray => Ok(Device::ndarray()),
-            #[cfg(feature = "vulkan")]
-            Backend::Vulkan => Ok(Device::vulkan(Default::default())),
-            #[cfg(feature = "wgpu")]
-            Backend::Wgpu => Ok(Device::wgpu(Default::default())),
-            #[allow(unreachable_patterns)]
-            other => Err(format!(
-                "backend {other:?} is not in this build; rebuild with `--features {}`",
-                match other {
-                    Backend::Ndarray => "ndarray",
-                    Backend::Vulkan => "vulkan",
-                    _ => "wgpu",
-                }
-            )),
-        }
-    }
-}
-
-impl std::fmt::Display for Backend {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Backend::Flex => "flex",
-            Backend::Ndarray => "ndarray",
-            Backend::Vulkan => "vulkan",
-            Backend::Wgpu => "wgpu",
-        })
-    }
-}
-
-impl std::str::FromStr for Backend {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s.to_ascii_lowercase().as_str() {
-            "flex" => Ok(Backend::Flex),
-            "ndarray" => Ok(Backend::Ndarray),
-            "vulkan" => Ok(Backend::Vulkan),
-            "wgpu" => Ok(Backend::Wgpu),
-            _ => Err(format!(
-                "unknown backend {s:?}; one of {}",
-                Backend::NAMES.join(", ")
-            )),
+            KwsModel::Cnn(m) => m.forward(x),
+            KwsModel::BcResNet(m) => m.forward(x),
         }
     }
 }
@@ -224,6 +186,44 @@ mod tests {
             let y = m.forward(Tensor::zeros([3, 1, mels, frames], &device));
             assert_eq!(y.dims(), [3, 12]);
         }
+    }
+
+    #[test]
+    fn bcresnet_shapes_and_sizes() {
+        let device = Device::flex();
+        for (mels, frames) in [(40, 101), (64, 51), (7, 3), (1, 1)] {
+            let m = ModelConfig::bcresnet(12, mels, frames, 1).init(&device);
+            let y = m.forward(Tensor::zeros([2, 1, mels, frames], &device));
+            assert_eq!(y.dims(), [2, 12], "{mels}×{frames}");
+        }
+        // The paper: BC-ResNet-1 ~9.2 k, BC-ResNet-8 ~321 k parameters (12 classes).
+        let n1 = ModelConfig::bcresnet(12, 40, 101, 1)
+            .init(&device)
+            .num_params();
+        let n8 = ModelConfig::bcresnet(12, 40, 101, 8)
+            .init(&device)
+            .num_params();
+        assert!((7_000..12_000).contains(&n1), "{n1}");
+        assert!((250_000..400_000).contains(&n8), "{n8}");
+    }
+
+    #[test]
+    fn arch_names_parse() {
+        assert_eq!("BC-ResNet".parse::<Arch>(), Ok(Arch::BcResNet));
+        assert_eq!("cnn".parse::<Arch>(), Ok(Arch::Cnn));
+        assert!("resnet".parse::<Arch>().is_err());
+        let mut c = ModelConfig::bcresnet(12, 40, 101, 9);
+        assert!(c.validate().is_err());
+        c.width = 8;
+        assert!(c.validate().is_ok());
+    }
+
+    #[test]
+    fn old_configs_without_arch_parse_as_cnn() {
+        let j = r#"{"n_classes":12,"n_mels":40,"n_frames":101,"channels":[16,32],"dropout":0.1}"#;
+        let c: ModelConfig = serde_json::from_str(j).expect("parse");
+        assert_eq!(c.arch, Arch::Cnn);
+        assert_eq!(c.width, 1);
     }
 
     #[test]

@@ -33,4 +33,3 @@ pub(crate) fn lock_run(paths: &RunPaths) -> Result<RunLock, TrainError> {
         }),
     }
 }
-

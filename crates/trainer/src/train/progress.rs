@@ -18,4 +18,3 @@ pub trait Progress {
 impl Progress for () {
     fn message(&mut self, _line: &str) {}
 }
-

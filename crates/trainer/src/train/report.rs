@@ -5,32 +5,46 @@ use std::path::Path;
 use super::run::TrainSummary;
 use crate::checkpoint::{EpochMetrics, RunPaths};
 use crate::config::TrainConfig;
+use crate::csv_out::csv_bytes;
 use crate::error::TrainError;
 use crate::io::atomic_write_bytes;
 
 pub(crate) fn write_metrics_csv(path: &Path, history: &[EpochMetrics]) -> Result<(), TrainError> {
-    let mut s = String::from(
-        "epoch,train_loss,train_acc,valid_loss,valid_acc,lr,samples_per_s,data_wait_share,seconds\n",
+    let s = csv_bytes(
+        &[
+            "epoch",
+            "train_loss",
+            "train_acc",
+            "valid_loss",
+            "valid_acc",
+            "lr",
+            "samples_per_s",
+            "data_wait_share",
+            "seconds",
+        ],
+        history.iter().map(|m| {
+            vec![
+                m.epoch.to_string(),
+                format!("{:.6}", m.train_loss),
+                format!("{:.6}", m.train_acc),
+                format!("{:.6}", m.valid_loss),
+                format!("{:.6}", m.valid_acc),
+                format!("{:.6e}", m.lr),
+                format!("{:.1}", m.samples_per_s),
+                format!("{:.4}", m.data_wait_share),
+                format!("{:.2}", m.seconds),
+            ]
+        }),
     );
-    for m in history {
-        s.push_str(&format!(
-            "{},{:.6},{:.6},{:.6},{:.6},{:.6e},{:.1},{:.4},{:.2}\n",
-            m.epoch,
-            m.train_loss,
-            m.train_acc,
-            m.valid_loss,
-            m.valid_acc,
-            m.lr,
-            m.samples_per_s,
-            m.data_wait_share,
-            m.seconds
-        ));
-    }
-    atomic_write_bytes(path, s.as_bytes())?;
+    atomic_write_bytes(path, &s)?;
     Ok(())
 }
 
-pub(crate) fn write_report(paths: &RunPaths, cfg: &TrainConfig, s: &TrainSummary) -> Result<(), TrainError> {
+pub(crate) fn write_report(
+    paths: &RunPaths,
+    cfg: &TrainConfig,
+    s: &TrainSummary,
+) -> Result<(), TrainError> {
     let mut r = String::new();
     r.push_str("# randommix training run\n\n");
     r.push_str(&format!("- data: `{}`\n", cfg.data.display()));
@@ -49,8 +63,25 @@ pub(crate) fn write_report(paths: &RunPaths, cfg: &TrainConfig, s: &TrainSummary
         s.best_valid_acc, s.best_epoch
     ));
     r.push_str(&format!(
-        "- test accuracy (best checkpoint): {:.4}\n",
-        s.test.accuracy
+        "- test accuracy (best checkpoint): {:.4} on {} samples\n",
+        s.test.accuracy, s.test.samples
+    ));
+    if let Some(d) = &s.indomain {
+        r.push_str(&format!(
+            "- in-domain test accuracy (best checkpoint): {:.4} on {} samples\n",
+            d.accuracy, d.samples
+        ));
+    }
+    r.push_str(&format!(
+        "- model: {}{}, mix off for the last {} epochs, label smoothing {}\n",
+        cfg.arch,
+        if cfg.arch == crate::model::Arch::BcResNet {
+            format!("-{}", cfg.width)
+        } else {
+            String::new()
+        },
+        cfg.mix_off_epochs(),
+        cfg.label_smoothing
     ));
     if let Some(m) = s.history.last() {
         r.push_str(&format!(

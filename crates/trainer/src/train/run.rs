@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
-use burn::tensor::Device;
+use ndarray::Array2;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -16,16 +16,16 @@ use super::progress::Progress;
 use super::report::{write_metrics_csv, write_report};
 use crate::checkpoint::{Checkpoint, EpochMetrics, RngState, RunPaths, TrainState};
 use crate::config::TrainConfig;
-use crate::error::TrainError;
-use crate::eval::{EvalReport, evaluate_features};
-use crate::loaded::load_model;
-use crate::tensor::{soft_cross_entropy, tensor2, tensor4};
 use crate::data::pipeline::{self, clean_features};
 use crate::data::{AudioStore, DatasetIndex, Item, Normalization, Split, Task};
+use crate::error::TrainError;
+use crate::eval::{EvalReport, evaluate_features};
 use crate::features::MelFrontend;
 use crate::io::atomic_write_bytes;
+use crate::loaded::{LoadedRun, check_run_config, load_model, read_config};
 use crate::mix::{Mixer, RandomMix};
-use crate::model::{KwsCnn, ModelConfig};
+use crate::model::{Arch, KwsModel, ModelConfig};
+use crate::tensor::{soft_cross_entropy, tensor2, tensor4};
 
 /// The outcome of [`train`].
 #[derive(Debug, Clone)]
@@ -38,6 +38,9 @@ pub struct TrainSummary {
     pub best_epoch: usize,
     /// The test split evaluated with the best checkpoint.
     pub test: EvalReport,
+    /// The in-domain test split (`testing_indomain_list.txt`) with the best checkpoint, when
+    /// the data set has one.
+    pub indomain: Option<EvalReport>,
     /// Wall time in seconds (this process only, when resumed).
     pub seconds: f64,
 }
@@ -48,6 +51,7 @@ struct Prepared {
     train: Vec<Item>,
     valid: Vec<Item>,
     test: Vec<Item>,
+    indomain: Vec<Item>,
     store: AudioStore,
     frontend: MelFrontend,
 }
@@ -64,6 +68,11 @@ fn prepare(
     let train = task.items(&index, Split::Train, cfg.seed)?;
     let valid = task.items(&index, Split::Valid, cfg.seed)?;
     let test = task.items(&index, Split::Test, cfg.seed)?;
+    let indomain = if index.entries.iter().any(|e| e.split == Split::Indomain) {
+        task.items(&index, Split::Indomain, cfg.seed)?
+    } else {
+        Vec::new()
+    };
     let split_warnings = task.check_splits(
         &index,
         &[
@@ -72,13 +81,28 @@ fn prepare(
             (Split::Test, &test[..]),
         ],
     )?;
+    let split_warnings: Vec<String> = if indomain.is_empty() {
+        split_warnings
+    } else {
+        let more = task.check_splits(&index, &[(Split::Indomain, &indomain[..])])?;
+        split_warnings.into_iter().chain(more).collect()
+    };
     for w in &split_warnings {
         progress.message(&format!("warning: {w}"));
     }
     let t0 = Instant::now();
-    let store = AudioStore::load(&index, &[&train, &valid, &test], cfg.clip_samples)?;
+    let store = AudioStore::load(
+        &index,
+        &[&train, &valid, &test, &indomain],
+        cfg.clip_samples,
+    )?;
+    let indomain_note = if indomain.is_empty() {
+        String::new()
+    } else {
+        format!(", in-domain test {}", indomain.len())
+    };
     progress.message(&format!(
-        "data: {} ({} classes; train {}, valid {}, test {} samples; decoded in {:.1} s)",
+        "data: {} ({} classes; train {}, valid {}, test {}{indomain_note} samples; decoded in {:.1} s)",
         index.root.display(),
         task.n_classes(),
         train.len(),
@@ -94,6 +118,7 @@ fn prepare(
             train,
             valid,
             test,
+            indomain,
             store,
             frontend,
         },
@@ -162,7 +187,10 @@ pub fn train(
         }
     } else {
         cfg.classes = data.task.classes.clone();
-        cfg.model = Some(ModelConfig::new(n_classes, n_mels, n_frames));
+        cfg.model = Some(match cfg.arch {
+            Arch::Cnn => ModelConfig::new(n_classes, n_mels, n_frames),
+            Arch::BcResNet => ModelConfig::bcresnet(n_classes, n_mels, n_frames, cfg.width),
+        });
         let train_clean = clean_features(
             &data.store,
             &data.train,
@@ -251,6 +279,8 @@ pub fn train(
             let data = &data;
             let cfg = &cfg;
             let mixer = &mixer;
+            // The last `mix_off_share` of the epochs train on unmixed batches.
+            let mixing = epoch + cfg.mix_off_epochs() < cfg.epochs;
             scope.spawn(move || {
                 let mut order_rng = epoch_rng(cfg.seed, epoch, 0);
                 let mut rng = epoch_rng(cfg.seed, epoch, 1);
@@ -269,19 +299,28 @@ pub fn train(
                         n_classes,
                         &mut rng,
                     );
-                    let msg = mixer
-                        .mix(b.x.view(), b.y.view(), &mut mix_rng)
-                        .map(|m| {
-                            (
-                                pipeline::Batch {
-                                    x: m.x,
-                                    y: b.y,
-                                    labels: b.labels,
-                                },
-                                m.y,
-                            )
-                        })
-                        .map_err(TrainError::from);
+                    let msg = if mixing {
+                        mixer
+                            .mix(b.x.view(), b.y.view(), &mut mix_rng)
+                            .map(|m| {
+                                (
+                                    pipeline::Batch {
+                                        x: m.x,
+                                        y: b.y,
+                                        labels: b.labels,
+                                    },
+                                    m.y,
+                                )
+                            })
+                            .map_err(TrainError::from)
+                    } else {
+                        let y = b.y.clone();
+                        Ok((b, y))
+                    };
+                    let msg = msg.map(|(b, mut t)| {
+                        smooth_labels(&mut t, cfg.label_smoothing);
+                        (b, t)
+                    });
                     if tx.send(msg).is_err() {
                         return;
                     }
@@ -402,19 +441,44 @@ pub fn train(
         cfg.eval_batch_size,
     );
     let test = EvalReport::new(&cfg.classes, "test", test);
+    let indomain = if data.indomain.is_empty() {
+        None
+    } else {
+        let feats = clean_features(
+            &data.store,
+            &data.indomain,
+            &data.frontend,
+            &cfg.augment,
+            Some(&norm),
+            crate::data::seeds::eval_seed(cfg.seed, Split::Indomain),
+        );
+        let c = evaluate_features(
+            &best.model,
+            &best.device,
+            &feats,
+            &data.indomain,
+            n_classes,
+            cfg.eval_batch_size,
+        );
+        Some(EvalReport::new(&cfg.classes, "indomain", c))
+    };
     let summary = TrainSummary {
         history: state.history.clone(),
         best_valid_acc: state.best_valid_acc,
         best_epoch: state.best_epoch,
         test,
+        indomain,
         seconds: t_start.elapsed().as_secs_f64(),
     };
     write_report(&paths, &cfg, &summary)?;
     summary.test.save(&paths.eval("test"))?;
+    if let Some(r) = &summary.indomain {
+        r.save(&paths.eval("indomain"))?;
+    }
     Ok(summary)
 }
 
-fn model_bytes(model: &KwsCnn, path: &Path) -> Result<Vec<u8>, TrainError> {
+fn model_bytes(model: &KwsModel, path: &Path) -> Result<Vec<u8>, TrainError> {
     model
         .clone()
         .into_record()
@@ -426,3 +490,11 @@ fn model_bytes(model: &KwsCnn, path: &Path) -> Result<Vec<u8>, TrainError> {
         })
 }
 
+/// Label smoothing: `t ← (1 − ε)·t + ε/K` per row (nothing when `eps` is 0).
+fn smooth_labels(t: &mut Array2<f32>, eps: f32) {
+    if eps <= 0.0 {
+        return;
+    }
+    let k = t.ncols().max(1) as f32;
+    t.mapv_inplace(|v| (1.0 - eps) * v + eps / k);
+}

@@ -191,7 +191,7 @@ impl MelInverter {
 
 /// Added to `|v|²` before [`rsqrt`] (librosa adds `tiny(f32)` to `|v|`): a zero
 /// spectrum stays zero instead of becoming NaN.
-const TINY_NORM: f32 = 1e-35;
+pub(super) const TINY_NORM: f32 = 1e-35;
 
 /// `1/√x` for a normal positive `x`, within 5e-6 relative: the classic bit-level estimate
 /// and two Newton steps, branch-free so that the Griffin-Lim update vectorises (a `sqrt` and
@@ -240,4 +240,3 @@ struct GlState {
     a_re: Vec<f32>,
     a_im: Vec<f32>,
 }
-

@@ -204,4 +204,3 @@ pub(super) fn sym_eigen(a: Array2<f64>) -> (Vec<f64>, Array2<f64>) {
     let vecs = Array2::from_shape_vec((n, n), v).unwrap_or_else(|_| Array2::eye(n));
     (vals, vecs)
 }
-

@@ -178,7 +178,6 @@ impl MelInverter {
         let mag = self.mel_to_magnitude(logmel)?;
         self.griffin_lim(mag.view(), rng)
     }
-
 }
 
 /// Inverts a log-mel `[n_mels, frames]` (dB, as computed with `cfg`) to audio: see the
@@ -263,7 +262,7 @@ pub fn spectral_convergence(
 
 #[cfg(test)]
 mod tests {
-    use super::griffin_lim::{rsqrt, unit_phasor};
+    use super::griffin_lim::{TINY_NORM, rsqrt, unit_phasor};
     use super::linalg::*;
     use super::*;
 

@@ -1,0 +1,85 @@
+//! The plain CNN: 3×3 conv → batch norm → ReLU → 2×2 max-pool blocks, global average pool,
+//! dropout, linear head.
+
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::pool::{AdaptiveAvgPool2d, AdaptiveAvgPool2dConfig, MaxPool2d, MaxPool2dConfig};
+use burn::nn::{
+    BatchNorm, BatchNormConfig, Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d, Relu,
+};
+use burn::tensor::{Device, Tensor};
+
+use super::ModelConfig;
+
+/// conv 3×3 → batch norm → ReLU → optional 2×2 max-pool.
+#[derive(Module, Debug)]
+pub struct ConvBlock {
+    conv: Conv2d,
+    norm: BatchNorm,
+    pool: Option<MaxPool2d>,
+}
+
+/// A small CNN keyword spotter.
+#[derive(Module, Debug)]
+pub struct KwsCnn {
+    blocks: Vec<ConvBlock>,
+    activation: Relu,
+    gap: AdaptiveAvgPool2d,
+    dropout: Dropout,
+    head: Linear,
+}
+
+impl KwsCnn {
+    /// Builds the network of `cfg` with freshly initialised weights on `device`.
+    pub fn new(cfg: &ModelConfig, device: &Device) -> KwsCnn {
+        let mut blocks = Vec::new();
+        let mut c_in = 1;
+        let (mut h, mut w) = (cfg.n_mels, cfg.n_frames);
+        for (k, &c_out) in cfg.channels.iter().enumerate() {
+            let last = k + 1 == cfg.channels.len();
+            // Pool only while the plane is at least 2 wide in that direction.
+            let ph = if !last && h >= 2 { 2 } else { 1 };
+            let pw = if !last && w >= 2 { 2 } else { 1 };
+            blocks.push(ConvBlock {
+                conv: Conv2dConfig::new([c_in, c_out], [3, 3])
+                    .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                    .with_bias(false)
+                    .init(device),
+                norm: BatchNormConfig::new(c_out).init(device),
+                pool: (ph > 1 || pw > 1)
+                    .then(|| MaxPool2dConfig::new([ph, pw]).with_strides([ph, pw]).init()),
+            });
+            h /= ph;
+            w /= pw;
+            c_in = c_out;
+        }
+        KwsCnn {
+            blocks,
+            activation: Relu::new(),
+            gap: AdaptiveAvgPool2dConfig::new([1, 1]).init(),
+            dropout: DropoutConfig::new(cfg.dropout).init(),
+            head: LinearConfig::new(c_in, cfg.n_classes).init(device),
+        }
+    }
+
+    /// Logits for a batch.
+    ///
+    /// # Shapes
+    /// - input: `[B, 1, mels, frames]`
+    /// - output: `[B, classes]`
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
+        let mut x = x;
+        for b in &self.blocks {
+            x = b.conv.forward(x); // [B, C, H, W]
+            x = b.norm.forward(x);
+            x = self.activation.forward(x);
+            if let Some(p) = &b.pool {
+                x = p.forward(x); // [B, C, H/2, W/2]
+            }
+        }
+        let x = self.gap.forward(x); // [B, C, 1, 1]
+        let x = x.flatten::<2>(1, 3); // [B, C]
+        let x = self.dropout.forward(x);
+        self.head.forward(x) // [B, classes]
+    }
+}
