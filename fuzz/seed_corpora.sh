@@ -7,7 +7,7 @@ mkdir -p "$C/wav_decode" "$C/dataset_list" "$C/npy_render" "$C/mix_spec" "$C/mix
 
 # WAV: the format fixtures and broken files, plus short prefixes of bundled clips.
 cp tests/data/audio/*.wav "$C/wav_decode/"
-for f in data/yes/00203d60_nohash_0.wav data/_background_noise_/hum.wav; do
+for f in data/yes/02155165_nohash_0.wav data/_background_noise_/hum.wav; do
     n=$(basename "$f" .wav)
     head -c 2048 "$f" > "$C/wav_decode/prefix2k-$n.wav"
     head -c 60 "$f" > "$C/wav_decode/prefix60-$n.wav"
@@ -41,6 +41,6 @@ done
 # Mixers: a few byte strings (the target builds its batches from any bytes), taken from the
 # middle of a bundled clip so that the seeds are the same on every machine.
 for n in 16 64 256 1024 4096; do
-    tail -c +2000 data/yes/00203d60_nohash_0.wav | head -c "$n" > "$C/mixers/clip-$n"
+    tail -c +2000 data/yes/02155165_nohash_0.wav | head -c "$n" > "$C/mixers/clip-$n"
 done
 echo "seed corpora in $C"

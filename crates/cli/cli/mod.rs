@@ -27,7 +27,7 @@ pub struct TrainArgs {
     #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
     pub resume: Option<PathBuf>,
     /// Epochs.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = TrainConfig::default().epochs)]
     pub epochs: usize,
     /// Batch size.
     #[arg(long, default_value_t = 64)]
@@ -71,7 +71,7 @@ pub struct RecipeArgs {
     /// BC-ResNet width factor (1-8).
     #[arg(long, default_value_t = 1)]
     pub width: usize,
-    /// Share of the epochs at the end trained without mixing (0.15 of 60 = the last 9).
+    /// Share of the epochs at the end trained without mixing (0.15 of 30 = the last 4.5, rounded: 5).
     #[arg(long, default_value_t = TrainConfig::default().mix_off_share)]
     pub mix_off_share: f64,
     /// Label smoothing ε (0 = off).
@@ -79,10 +79,10 @@ pub struct RecipeArgs {
     pub label_smoothing: f32,
     /// Voice and channel augmentation (speed, gain, mel warp, EQ, band-limiting, reverb):
     /// on, off, or a strength in [0, 1] that scales every stage's probability.
-    #[arg(long, default_value = "on", value_parser = strength)]
+    #[arg(long, default_value = "off", value_parser = strength)]
     pub voice_aug: f32,
     /// SpecAugment time and frequency masks: on|off.
-    #[arg(long, default_value = "on", value_parser = on_off, action = clap::ArgAction::Set)]
+    #[arg(long, default_value = "off", value_parser = on_off, action = clap::ArgAction::Set)]
     pub spec_augment: bool,
 }
 
@@ -351,7 +351,7 @@ pub struct CompareArgs {
     pub task: String,
     /// Global mixing options appended to every mode but `none` (same schedule for all), e.g.
     /// `skip=0.5`; empty for none.
-    #[arg(long, default_value = "skip=0.5")]
+    #[arg(long, default_value = "skip=0.7")]
     pub mix_options: String,
     #[command(flatten)]
     pub recipe: RecipeArgs,

@@ -8,9 +8,9 @@ use crate::data::{AugmentConfig, Normalization, TaskSpec};
 use crate::features::MelConfig;
 use crate::model::{Arch, Backend, ModelConfig};
 
-/// The training default's mixing: RandomMix over the four modes at 1:1:1:1, half of the
-/// batches left unmixed (chosen by experiment; README, Results).
-pub const RECOMMENDED_MIX: &str = "randommix;skip=0.5";
+/// The training default's mixing: RandomMix over the four modes at 1:1:1:1 with 70 % of the
+/// batches left unmixed (chosen by experiment on the leave-voices-out check; README, Results).
+pub const RECOMMENDED_MIX: &str = "randommix;skip=0.7";
 
 /// Everything that defines a training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,7 +76,7 @@ impl Default for TrainConfig {
         TrainConfig {
             data: PathBuf::from("data"),
             task: TaskSpec::default(),
-            epochs: 60,
+            epochs: 30,
             batch_size: 64,
             lr: 3e-3,
             weight_decay: 1e-2,
@@ -90,7 +90,7 @@ impl Default for TrainConfig {
             seed: 0,
             clip_samples: crate::audio::CLIP_SAMPLES,
             mel: MelConfig::default(),
-            augment: AugmentConfig::recommended(),
+            augment: AugmentConfig::default(),
             backend: Backend::Flex,
             eval_batch_size: 256,
             model: None,

@@ -48,18 +48,6 @@ impl Default for AugmentConfig {
     }
 }
 
-impl AugmentConfig {
-    /// TensorFlow's defaults plus the voice augmentation and SpecAugment that the experiments
-    /// in the README chose: the training default of `randommix train`.
-    pub fn recommended() -> Self {
-        AugmentConfig {
-            voice: VoiceAugment::recommended(),
-            spec_augment: SpecAugment::standard(),
-            ..AugmentConfig::default()
-        }
-    }
-}
-
 /// Decoded audio for a dataset: the clips in use (decoded once, kept in memory) and the
 /// background-noise recordings.
 pub struct AudioStore {

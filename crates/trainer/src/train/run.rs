@@ -210,6 +210,16 @@ pub fn train(
     let device = base_device.clone().autodiff();
     device.seed(cfg.seed);
     let mut model = model_cfg.init(&device);
+    progress.message(&format!(
+        "model: {}{}, {} parameters",
+        model_cfg.arch,
+        if model_cfg.arch == Arch::BcResNet {
+            format!("-{}", model_cfg.width)
+        } else {
+            String::new()
+        },
+        model.num_params()
+    ));
     let mut optim = AdamWConfig::new()
         .with_weight_decay(cfg.weight_decay)
         .init();
