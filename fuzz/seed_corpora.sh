@@ -1,12 +1,12 @@
 #!/bin/sh
 # Builds the seed corpora under fuzz/corpus/<target> from the repository's own files
-# (tests/data and data/). Run from the repository root: sh fuzz/seed_corpora.sh
+# (crates/frontend/tests/data, tests/data and data/). Run from the repository root: sh fuzz/seed_corpora.sh
 set -eu
 C=fuzz/corpus
 mkdir -p "$C/wav_decode" "$C/dataset_list" "$C/npy_render" "$C/mix_spec" "$C/mixers"
 
 # WAV: the format fixtures and broken files, plus short prefixes of bundled clips.
-cp tests/data/audio/*.wav "$C/wav_decode/"
+cp crates/frontend/tests/data/audio/*.wav "$C/wav_decode/"
 for f in data/yes/02155165_nohash_0.wav data/_background_noise_/hum.wav; do
     n=$(basename "$f" .wav)
     head -c 2048 "$f" > "$C/wav_decode/prefix2k-$n.wav"
@@ -27,7 +27,7 @@ printf '/etc/passwd\n' > "$C/dataset_list/absolute.txt"
 printf 'yes\\a_nohash_0.wav\r\n./no/b.wav\n\n' > "$C/dataset_list/windows.txt"
 
 # .npy: the reference filterbanks.
-cp tests/data/logmel_ref/*.npy "$C/npy_render/"
+cp crates/frontend/tests/data/logmel_ref/*.npy "$C/npy_render/"
 
 # Mix specs: the README examples.
 i=0
