@@ -103,7 +103,7 @@ fn corrupt_and_mismatched_checkpoints_are_clear_errors() {
     );
     let mut state = ckpt.clone();
     state[secs[0].0] = b'#';
-    case("corrupt state JSON", state, &["corrupt state section"]);
+    case("corrupt state JSON", state, &["checksum mismatch"]);
     // Garbage over the whole model section, same length.
     let mut garbage = ckpt.clone();
     for (i, b) in garbage[model_at..model_at + model_len]
@@ -112,7 +112,7 @@ fn corrupt_and_mismatched_checkpoints_are_clear_errors() {
     {
         *b = (i * 7 + 3) as u8;
     }
-    case("garbage model section", garbage, &["model section"]);
+    case("garbage model section", garbage, &["checksum mismatch"]);
     // Flipped bytes in the middle of the model section (header intact, weights damaged or not).
     let mut flipped = ckpt.clone();
     for b in &mut flipped[model_at + model_len / 3..model_at + model_len / 3 + 64] {
@@ -121,11 +121,14 @@ fn corrupt_and_mismatched_checkpoints_are_clear_errors() {
     let dir = tmp.path().join("flipped");
     copy_run(&good, &dir);
     std::fs::write(dir.join("best.ckpt"), flipped).unwrap();
-    let r = run(&["predict", "--run", &s(&dir), &s(&clip)]);
-    // Either the damage is detected, or the weights load and the command works; never a panic.
-    if !r.ok {
-        assert!(r.stderr.contains("best.ckpt"), "{}", r.stderr);
-    }
+    // The checksum catches damage that would otherwise load as wrong weights.
+    assert_run_refused(
+        &dir,
+        &clip,
+        &dir.join("best.ckpt"),
+        &["checksum mismatch"],
+        "flipped bytes in the weights",
+    );
 
     // A missing checkpoint.
     let dir = tmp.path().join("missing");

@@ -53,7 +53,7 @@ pub fn run_limited<S: AsRef<std::ffi::OsStr>>(kib: u64, args: &[S]) -> Run {
     r
 }
 
-fn assert_no_panic<S: AsRef<std::ffi::OsStr>>(r: &Run, args: &[S]) {
+pub fn assert_no_panic<S: AsRef<std::ffi::OsStr>>(r: &Run, args: &[S]) {
     let shown: Vec<_> = args.iter().map(|a| a.as_ref().to_string_lossy()).collect();
     for text in [&r.stderr, &r.stdout] {
         assert!(

@@ -9,7 +9,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use randommix::data::{SpecAugment, Split, TaskSpec, VoiceAugment};
+use randommix::data::{NoiseSnr, SpecAugment, Split, TaskSpec, VoiceAugment};
 use randommix::model::{Arch, Backend};
 use randommix::train::{self, EpochMetrics, Progress, TrainConfig, default_run_dir};
 use randommix::{LoadedRun, experiments, infer};
@@ -84,6 +84,22 @@ pub struct RecipeArgs {
     /// SpecAugment time and frequency masks: on|off.
     #[arg(long, default_value = "off", value_parser = on_off, action = clap::ArgAction::Set)]
     pub spec_augment: bool,
+    /// Noise for word clips at an SNR drawn from MIN:MAX dB (white noise for a third of them,
+    /// background recordings for the rest), or `off` for a volume drawn from U(0, 0.1).
+    #[arg(long, default_value = "off", value_parser = noise_snr)]
+    pub noise_snr: NoiseChoice,
+}
+
+/// `--noise-snr`: off or a range.
+#[derive(Debug, Clone, Copy)]
+pub struct NoiseChoice(pub Option<NoiseSnr>);
+
+fn noise_snr(s: &str) -> std::result::Result<NoiseChoice, String> {
+    match s {
+        "off" => Ok(NoiseChoice(None)),
+        "on" => Ok(NoiseChoice(Some(NoiseSnr::standard()))),
+        other => NoiseSnr::parse_range(other).map(|n| NoiseChoice(Some(n))),
+    }
 }
 
 fn strength(s: &str) -> std::result::Result<f32, String> {
@@ -113,6 +129,7 @@ impl RecipeArgs {
         cfg.mix_off_share = self.mix_off_share;
         cfg.label_smoothing = self.label_smoothing;
         cfg.augment.voice = VoiceAugment::scaled(self.voice_aug);
+        cfg.augment.noise_snr = self.noise_snr.0;
         cfg.augment.spec_augment = if self.spec_augment {
             SpecAugment::standard()
         } else {
@@ -230,6 +247,16 @@ pub fn train(a: TrainArgs) -> Result<()> {
             )
         }
     };
+    if !resume && !cfg.data.exists() {
+        bail!(
+            "{}: no such folder. The bundled data set is the `data/` folder of the randommix \
+             repository: run from the repository root, or pass --data PATH to a Speech Commands \
+             folder (word/<speaker>_nohash_<n>.wav, validation_list.txt, testing_list.txt)",
+            std::path::absolute(&cfg.data)
+                .unwrap_or_else(|_| cfg.data.clone())
+                .display()
+        );
+    }
     eprintln!("run folder: {}", out.display());
     let s = train::train(&cfg, &out, resume, &mut bar)
         .with_context(|| format!("training into {}", out.display()))?;
@@ -257,8 +284,9 @@ pub fn train(a: TrainArgs) -> Result<()> {
 }
 
 pub fn eval(a: EvalArgs) -> Result<()> {
-    let r = randommix::eval::evaluate(&a.run, a.data.as_deref(), a.split)
+    let (r, file) = randommix::eval::evaluate(&a.run, a.data.as_deref(), a.split)
         .with_context(|| format!("evaluating {}", a.run.display()))?;
+    eprintln!("wrote {}", file.display());
     if a.json {
         println!("{}", serde_json::to_string(&r)?);
     } else {

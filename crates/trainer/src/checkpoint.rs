@@ -1,9 +1,11 @@
 //! Checkpoints: one file holding the model weights, the optimizer state and the training
 //! state, written to a temporary file and renamed.
 //!
-//! Layout: the magic `RMXCKPT1`, then three sections, each a little-endian `u64` length
+//! Layout: the magic `RMXCKPT2`, then three sections, each a little-endian `u64` length
 //! followed by that many bytes: the state (JSON), the model (burnpack), the optimizer
-//! (burnpack). Lengths are checked against the file size before anything is allocated.
+//! (burnpack); then the SHA-1 of everything before it (20 bytes), so that flipped bytes are
+//! detected before any section is decoded. Lengths are checked against the file size before
+//! anything is allocated. Files with the first magic, `RMXCKPT1` (no checksum), still load.
 
 use std::path::{Path, PathBuf};
 
@@ -12,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::TrainError;
 use crate::io::atomic_write;
 
-const MAGIC: &[u8; 8] = b"RMXCKPT1";
+const MAGIC: &[u8; 8] = b"RMXCKPT2";
+const MAGIC_V1: &[u8; 8] = b"RMXCKPT1";
+const CHECKSUM_LEN: usize = 20;
 
 /// One row of `metrics.csv`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -83,11 +87,17 @@ impl Checkpoint {
             problem: format!("cannot serialise state: {e}"),
         })?;
         atomic_write(path, |w| {
-            w.write_all(MAGIC)?;
+            let mut sha = sha1_smol::Sha1::new();
+            let mut put = |w: &mut dyn std::io::Write, b: &[u8]| {
+                sha.update(b);
+                w.write_all(b)
+            };
+            put(w, MAGIC)?;
             for sec in [&state[..], &self.model[..], &self.optim[..]] {
-                w.write_all(&(sec.len() as u64).to_le_bytes())?;
-                w.write_all(sec)?;
+                put(w, &(sec.len() as u64).to_le_bytes())?;
+                put(w, sec)?;
             }
+            w.write_all(&sha.digest().bytes())?;
             Ok(())
         })?;
         Ok(())
@@ -103,9 +113,11 @@ impl Checkpoint {
             path: path.to_path_buf(),
             cause: source,
         })?;
-        if bytes.len() < 8 || &bytes[..8] != MAGIC {
+        let checksummed = bytes.len() >= 8 && &bytes[..8] == MAGIC;
+        if !checksummed && !(bytes.len() >= 8 && &bytes[..8] == MAGIC_V1) {
             return Err(bad("not a randommix checkpoint (bad magic)".into()));
         }
+        let trailer = if checksummed { CHECKSUM_LEN } else { 0 };
         let mut pos = 8usize;
         let mut secs: Vec<Vec<u8>> = Vec::new();
         for name in ["state", "model", "optimizer"] {
@@ -116,7 +128,7 @@ impl Checkpoint {
             len8.copy_from_slice(&bytes[pos..pos + 8]);
             let len = u64::from_le_bytes(len8);
             pos += 8;
-            let remaining = (bytes.len() - pos) as u64;
+            let remaining = bytes.len().saturating_sub(pos + trailer) as u64;
             if len > remaining {
                 return Err(bad(format!(
                     "{name} section claims {len} bytes but only {remaining} remain (truncated or corrupt)"
@@ -126,11 +138,25 @@ impl Checkpoint {
             secs.push(bytes[pos..pos + len].to_vec());
             pos += len;
         }
-        if pos != bytes.len() {
+        if bytes.len() < pos + trailer {
+            return Err(bad("checksum cut off (truncated or corrupt)".into()));
+        }
+        if pos + trailer != bytes.len() {
             return Err(bad(format!(
                 "{} unexpected trailing bytes",
-                bytes.len() - pos
+                bytes.len() - pos - trailer
             )));
+        }
+        if checksummed {
+            let stored = &bytes[pos..];
+            let computed = sha1_smol::Sha1::from(&bytes[..pos]).digest().bytes();
+            if stored != computed {
+                return Err(bad(format!(
+                    "checksum mismatch: the file is damaged (stored SHA-1 {}, content hashes to {})",
+                    hex(stored),
+                    hex(&computed)
+                )));
+            }
         }
         let optim = secs.pop().unwrap_or_default();
         let model = secs.pop().unwrap_or_default();
@@ -143,6 +169,10 @@ impl Checkpoint {
             optim,
         })
     }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// The standard file names inside a run folder.
@@ -187,6 +217,30 @@ impl RunPaths {
     pub fn eval(&self, split: &str) -> PathBuf {
         self.dir.join(format!("eval_{split}.json"))
     }
+    /// `eval_<split>@<folder>-<hash>.json`: the result of `randommix eval --data <data>` on a
+    /// folder other than the run's own; the hash (of the absolute path) keeps two folders of
+    /// the same name apart.
+    pub fn eval_on(&self, split: &str, data: &Path) -> PathBuf {
+        let abs = crate::loaded::absolute(data);
+        let name: String = abs
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "data".into())
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let hash = sha1_smol::Sha1::from(abs.to_string_lossy().as_bytes())
+            .digest()
+            .to_string();
+        self.dir
+            .join(format!("eval_{split}@{name}-{}.json", &hash[..8]))
+    }
 }
 
 #[cfg(test)]
@@ -220,6 +274,32 @@ mod tests {
         assert_eq!(c.state, sample().state);
         assert_eq!(c.model, vec![1, 2, 3]);
         assert_eq!(c.optim, vec![4, 5]);
+    }
+
+    #[test]
+    fn flipped_bytes_fail_the_checksum_and_v1_files_still_load() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a.ckpt");
+        sample().save(&p).unwrap();
+        let full = std::fs::read(&p).unwrap();
+        // A byte of the state, of the model, of the optimizer, of the checksum; and a length.
+        for at in [17, full.len() - 32, full.len() - 21, full.len() - 1, 8] {
+            let mut b = full.clone();
+            b[at] ^= 0x10;
+            std::fs::write(&p, &b).unwrap();
+            let e = Checkpoint::load(&p).err().expect("must fail").to_string();
+            assert!(e.contains("a.ckpt"), "{e}");
+            if at != 8 {
+                assert!(e.contains("checksum mismatch"), "byte {at}: {e}");
+            }
+        }
+        // The first format: same sections, no checksum.
+        let mut v1 = full[..full.len() - CHECKSUM_LEN].to_vec();
+        v1[..8].copy_from_slice(MAGIC_V1);
+        std::fs::write(&p, &v1).unwrap();
+        let c = Checkpoint::load(&p).unwrap();
+        assert_eq!(c.state, sample().state);
+        assert_eq!(c.model, vec![1, 2, 3]);
     }
 
     #[test]

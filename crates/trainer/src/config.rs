@@ -146,6 +146,9 @@ impl TrainConfig {
             return Err(format!("BC-ResNet width {} must be 1 to 8", self.width));
         }
         self.augment.voice.validate()?;
+        if let Some(n) = &self.augment.noise_snr {
+            n.validate()?;
+        }
         if self.clip_samples == 0 {
             return Err("clip length must be at least one sample".into());
         }

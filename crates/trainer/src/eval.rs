@@ -1,6 +1,6 @@
 //! Evaluation: accuracy, per-class accuracy and the confusion matrix.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
 use ndarray::{Array2, Array4, s};
@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checkpoint::RunPaths;
 use crate::data::pipeline::clean_features;
-use crate::data::{AudioStore, DatasetIndex, Item, Split, Task};
+use crate::data::{AudioStore, DatasetIndex, Item, Split, Task, TaskSpec};
 use crate::error::TrainError;
 use crate::io::atomic_write_bytes;
 use crate::loaded::LoadedRun;
@@ -53,6 +53,40 @@ pub struct EvalReport {
     pub per_class: Vec<ClassAccuracy>,
     /// `confusion[true][predicted]`, in the order of `classes`.
     pub confusion: Vec<Vec<usize>>,
+    /// What was evaluated: data folder, task, checkpoint and date (absent in files written
+    /// before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<EvalSource>,
+}
+
+/// Where an evaluation's figures come from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalSource {
+    /// The Speech Commands folder, as an absolute path.
+    pub data: PathBuf,
+    /// The classification task.
+    pub task: TaskSpec,
+    /// The checkpoint file evaluated.
+    pub checkpoint: PathBuf,
+    /// The epoch that checkpoint was saved after.
+    pub checkpoint_epoch: usize,
+    /// When the evaluation ran (RFC 3339, UTC).
+    pub date: String,
+}
+
+impl EvalSource {
+    /// The source of an evaluation running now.
+    pub fn now(data: &Path, task: &TaskSpec, checkpoint: &Path, checkpoint_epoch: usize) -> Self {
+        EvalSource {
+            data: crate::loaded::absolute(data),
+            task: task.clone(),
+            checkpoint: crate::loaded::absolute(checkpoint),
+            checkpoint_epoch,
+            date: jiff::Timestamp::now()
+                .round(jiff::Unit::Second)
+                .map_or_else(|_| jiff::Timestamp::now().to_string(), |t| t.to_string()),
+        }
+    }
 }
 
 impl EvalReport {
@@ -83,7 +117,14 @@ impl EvalReport {
             classes: classes.to_vec(),
             per_class,
             confusion: c.confusion,
+            source: None,
         }
+    }
+
+    /// The report with its source recorded.
+    pub fn with_source(mut self, source: EvalSource) -> EvalReport {
+        self.source = Some(source);
+        self
     }
 
     /// Writes the report as JSON, atomically.
@@ -240,15 +281,32 @@ pub fn evaluate_items(
 }
 
 /// `randommix eval`: evaluates the best checkpoint of the run in `dir` on a split of `data`
-/// (the run's own data folder when `None`) and writes `eval_<split>.json` into the run folder.
-pub fn evaluate(dir: &Path, data: Option<&Path>, split: Split) -> Result<EvalReport, TrainError> {
+/// (the run's own data folder when `None`) and writes the report into the run folder:
+/// `eval_<split>.json` for the run's own data, a file named after the other folder otherwise
+/// ([`RunPaths::eval_on`]), so that the run's own results are never overwritten.
+/// Returns the report and the file written.
+pub fn evaluate(
+    dir: &Path,
+    data: Option<&Path>,
+    split: Split,
+) -> Result<(EvalReport, PathBuf), TrainError> {
     let run = LoadedRun::open(dir, false)?;
-    let root = data
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| run.config.data.clone());
+    let own = crate::loaded::data_root(&run.config, dir);
+    let root = data.map(Path::to_path_buf).unwrap_or_else(|| own.clone());
     let index = DatasetIndex::open(&root)?;
     let (_task, items) = split_items(&run, &index, split)?;
-    let report = evaluate_items(&run, &index, &items, split)?;
-    report.save(&RunPaths::new(dir).eval(split.name()))?;
-    Ok(report)
+    let paths = RunPaths::new(dir);
+    let report = evaluate_items(&run, &index, &items, split)?.with_source(EvalSource::now(
+        &root,
+        &run.config.task,
+        &paths.best(),
+        run.checkpoint_epoch,
+    ));
+    let out = if crate::loaded::same_folder(&root, &own) {
+        paths.eval(split.name())
+    } else {
+        paths.eval_on(split.name(), &root)
+    };
+    report.save(&out)?;
+    Ok((report, out))
 }

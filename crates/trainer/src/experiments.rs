@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::checkpoint::{Checkpoint, RunPaths, TrainState};
 use crate::config::TrainConfig;
 use crate::csv_out::csv_bytes;
+use crate::data::noise::{add_at_snr, white_noise};
 use crate::data::{AudioStore, DatasetIndex, Item, Split};
 use crate::error::TrainError;
 use crate::eval::{argmax, split_items};
@@ -451,26 +452,6 @@ pub struct RobustPoint {
     pub accuracy: f64,
 }
 
-/// Adds `noise` scaled to `snr_db` relative to `clip`'s power (silent clips get the noise at
-/// unit-RMS-relative scale 0.01 so that silence stays near-silent).
-fn add_at_snr(clip: &mut [f32], noise: &[f32], snr_db: f32) {
-    let p_s: f64 = clip.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / clip.len().max(1) as f64;
-    let p_n: f64 =
-        noise.iter().map(|v| (*v as f64).powi(2)).sum::<f64>() / noise.len().max(1) as f64;
-    if p_n <= 0.0 {
-        return;
-    }
-    let target = if p_s > 0.0 {
-        p_s / 10f64.powf(snr_db as f64 / 10.0)
-    } else {
-        1e-4
-    };
-    let g = (target / p_n).sqrt() as f32;
-    for (c, n) in clip.iter_mut().zip(noise) {
-        *c += g * n;
-    }
-}
-
 fn occlude(x: &mut Array4<f32>, kind: Perturbation, pct: f32, floor: f32, rng: &mut ChaCha8Rng) {
     let (b, _, h, w) = x.dim();
     let frac = (pct / 100.0).clamp(0.0, 1.0);
@@ -549,7 +530,7 @@ pub fn robustness(
         let run = LoadedRun::open(dir, false)?;
         let root = data
             .map(Path::to_path_buf)
-            .unwrap_or_else(|| run.config.data.clone());
+            .unwrap_or_else(|| crate::loaded::data_root(&run.config, dir));
         let index = DatasetIndex::open(&root)?;
         let (_task, items) = split_items(&run, &index, Split::Test)?;
         let store = AudioStore::load(&index, &[&items], run.config.clip_samples)?;
@@ -659,14 +640,7 @@ fn audio_set(
             store.clean(it, &run.config.augment, &mut buf, &mut rng);
             if let Some((p, snr)) = noise {
                 let n: Vec<f32> = match p {
-                    Perturbation::WhiteNoise => (0..buf.len())
-                        .map(|_| {
-                            // Box-Muller Gaussian.
-                            let u1: f32 = rng.random::<f32>().max(1e-12);
-                            let u2: f32 = rng.random();
-                            (-2.0 * u1.ln()).sqrt() * (std::f32::consts::TAU * u2).cos()
-                        })
-                        .collect(),
+                    Perturbation::WhiteNoise => white_noise(buf.len(), &mut rng),
                     _ => store.noise_segment(buf.len(), &mut rng),
                 };
                 add_at_snr(&mut buf, &n, snr);
@@ -810,22 +784,5 @@ mod tests {
     fn slugs_are_folder_safe() {
         assert_eq!(slug("mixup:1,cutmix:1"), "mixup-1-cutmix-1");
         assert_eq!(slug("none"), "none");
-    }
-
-    #[test]
-    fn snr_is_respected() {
-        let mut c: Vec<f32> = (0..16000).map(|i| (i as f32 * 0.1).sin()).collect();
-        let orig = c.clone();
-        let n: Vec<f32> = (0..16000)
-            .map(|i| ((i * 7919) % 13) as f32 / 6.0 - 1.0)
-            .collect();
-        add_at_snr(&mut c, &n, 10.0);
-        let ps: f64 = orig.iter().map(|v| (*v as f64).powi(2)).sum();
-        let pn: f64 = c
-            .iter()
-            .zip(&orig)
-            .map(|(a, b)| ((a - b) as f64).powi(2))
-            .sum();
-        assert!((10.0 * (ps / pn).log10() - 10.0).abs() < 0.01);
     }
 }

@@ -1,6 +1,6 @@
 //! A trained run loaded from its folder: configuration, front end, normalisation and network.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use burn::module::Module;
 use burn::tensor::Device;
@@ -26,6 +26,8 @@ pub struct LoadedRun {
     pub frontend: MelFrontend,
     /// The feature normalisation of the run.
     pub norm: Normalization,
+    /// The epoch the loaded checkpoint was saved after.
+    pub checkpoint_epoch: usize,
 }
 
 impl LoadedRun {
@@ -44,6 +46,7 @@ impl LoadedRun {
             device,
             frontend,
             norm,
+            checkpoint_epoch: ck.state.epoch,
         })
     }
 
@@ -64,6 +67,36 @@ impl LoadedRun {
             .unwrap_or_else(|_| vec![0.0; b * k]);
         Array2::from_shape_vec((b, k), v).unwrap_or_else(|_| Array2::zeros((b, k)))
     }
+}
+
+/// `p` as an absolute path (relative to the working directory; symbolic links kept).
+pub fn absolute(p: &Path) -> PathBuf {
+    std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())
+}
+
+/// Whether two paths name the same folder (after resolving links where both exist).
+pub fn same_folder(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => absolute(a) == absolute(b),
+    }
+}
+
+/// The data folder of a run in `run_dir`. Runs record it as an absolute path; a relative
+/// one (runs saved before that) is taken from the working directory if it is a folder there,
+/// else from the run folder's ancestors (`runs/x/` → `../../data`), else as written (and the
+/// index then names it in its error).
+pub fn data_root(config: &TrainConfig, run_dir: &Path) -> PathBuf {
+    let d = &config.data;
+    if d.is_absolute() || d.is_dir() {
+        return d.clone();
+    }
+    let abs_run = absolute(run_dir);
+    abs_run
+        .ancestors()
+        .map(|a| a.join(d))
+        .find(|c| c.is_dir())
+        .unwrap_or_else(|| d.clone())
 }
 
 pub(crate) fn read_config(paths: &RunPaths) -> Result<TrainConfig, TrainError> {

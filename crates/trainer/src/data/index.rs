@@ -241,9 +241,17 @@ impl DatasetIndex {
     /// `testing_indomain_list.txt` form the [`Split::Indomain`] split.
     pub fn open(root: &Path) -> Result<DatasetIndex, DataError> {
         if !root.is_dir() {
+            let problem = if root.exists() {
+                "not a folder".to_string()
+            } else {
+                let here = std::env::current_dir()
+                    .map(|d| format!(" (looked in {})", d.join(root).display()))
+                    .unwrap_or_default();
+                format!("no such folder{here}")
+            };
             return Err(DataError::NotADataset {
                 path: root.to_path_buf(),
-                problem: "not a folder".into(),
+                problem,
             });
         }
         let mut warnings = Vec::new();

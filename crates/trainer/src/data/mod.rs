@@ -2,12 +2,14 @@
 //! pipeline from clips to (augmented) feature batches.
 
 pub mod index;
+pub mod noise;
 pub mod pipeline;
 pub mod seeds;
 pub mod task;
 pub mod voice;
 
 pub use index::{DatasetIndex, Entry, Split, SplitSource, which_set};
+pub use noise::NoiseSnr;
 pub use pipeline::{AudioStore, AugmentConfig, Batch, Normalization};
 pub use task::{Item, Source, Task, TaskSpec};
 pub use voice::{SpecAugment, VoiceAugment};

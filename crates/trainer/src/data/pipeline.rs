@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::DataError;
 use super::index::DatasetIndex;
+use super::noise::{NoiseSnr, add_at_snr, white_noise};
 use super::task::{Item, Source};
 use super::voice::{SpecAugment, VoiceAugment};
 use crate::audio;
@@ -33,6 +34,10 @@ pub struct AugmentConfig {
     /// SpecAugment masks on the normalised features; off in runs saved before it existed.
     #[serde(default)]
     pub spec_augment: SpecAugment,
+    /// Noise for word clips at a drawn SNR (white or background) instead of a volume drawn
+    /// from U(0, `noise_volume`); off (`None`) in runs saved before it existed.
+    #[serde(default)]
+    pub noise_snr: Option<NoiseSnr>,
 }
 
 impl Default for AugmentConfig {
@@ -44,6 +49,7 @@ impl Default for AugmentConfig {
             silence_volume: 1.0,
             voice: VoiceAugment::off(),
             spec_augment: SpecAugment::default(),
+            noise_snr: None,
         }
     }
 }
@@ -137,8 +143,9 @@ impl AudioStore {
         }
     }
 
-    /// The audio of one item with training augmentation: time shift, background noise with
-    /// probability `noise_prob`, silence as noise at U(0, `silence_volume`).
+    /// The audio of one item with training augmentation: time shift, voice stages, background
+    /// noise with probability `noise_prob` (at a volume, or at an SNR when `noise_snr` is set),
+    /// silence as noise at U(0, `silence_volume`).
     pub fn augmented<R: Rng + ?Sized>(
         &self,
         item: &Item,
@@ -174,8 +181,25 @@ impl AudioStore {
                     aug.voice.apply_wave(out, &mut scratch, rng);
                 }
                 if rng.random::<f32>() < aug.noise_prob {
-                    let v = rng.random::<f32>() * aug.noise_volume;
-                    self.add_noise(out, v, rng);
+                    match &aug.noise_snr {
+                        None => {
+                            let v = rng.random::<f32>() * aug.noise_volume;
+                            self.add_noise(out, v, rng);
+                        }
+                        Some(snr) => {
+                            let db = snr.draw_db(rng);
+                            let white = !self.has_noise() || rng.random::<f32>() < snr.white_share;
+                            let n = if white {
+                                white_noise(out.len(), rng)
+                            } else {
+                                self.noise_segment(out.len(), rng)
+                            };
+                            add_at_snr(out, &n, db);
+                            for o in out.iter_mut() {
+                                *o = o.clamp(-1.0, 1.0);
+                            }
+                        }
+                    }
                 }
             }
         }

@@ -19,7 +19,7 @@ use crate::config::TrainConfig;
 use crate::data::pipeline::{self, clean_features};
 use crate::data::{AudioStore, DatasetIndex, Item, Normalization, Split, Task};
 use crate::error::TrainError;
-use crate::eval::{EvalReport, evaluate_features};
+use crate::eval::{EvalReport, EvalSource, evaluate_features};
 use crate::features::MelFrontend;
 use crate::io::atomic_write_bytes;
 use crate::loaded::{LoadedRun, check_run_config, load_model, read_config};
@@ -146,7 +146,8 @@ pub fn train(
     let t_start = Instant::now();
     let paths = RunPaths::new(out);
     let (mut cfg, start_ck) = if resume {
-        let cfg = read_config(&paths)?;
+        let mut cfg = read_config(&paths)?;
+        cfg.data = crate::loaded::data_root(&cfg, out);
         let ck = if paths.last().exists() {
             Some(Checkpoint::load(&paths.last())?)
         } else {
@@ -162,7 +163,13 @@ pub fn train(
                         .into(),
             });
         }
-        (cfg.clone(), None)
+        // The data folder is recorded as an absolute path, so that the run can be evaluated
+        // from any working directory.
+        let mut cfg = cfg.clone();
+        if cfg.data.is_dir() {
+            cfg.data = crate::loaded::absolute(&cfg.data);
+        }
+        (cfg, None)
     };
     cfg.validate().map_err(TrainError::Config)?;
     let mixer: RandomMix = cfg.mix.parse()?;
@@ -450,7 +457,8 @@ pub fn train(
         n_classes,
         cfg.eval_batch_size,
     );
-    let test = EvalReport::new(&cfg.classes, "test", test);
+    let source = || EvalSource::now(&cfg.data, &cfg.task, &paths.best(), best.checkpoint_epoch);
+    let test = EvalReport::new(&cfg.classes, "test", test).with_source(source());
     let indomain = if data.indomain.is_empty() {
         None
     } else {
@@ -470,7 +478,7 @@ pub fn train(
             n_classes,
             cfg.eval_batch_size,
         );
-        Some(EvalReport::new(&cfg.classes, "indomain", c))
+        Some(EvalReport::new(&cfg.classes, "indomain", c).with_source(source()))
     };
     let summary = TrainSummary {
         history: state.history.clone(),
