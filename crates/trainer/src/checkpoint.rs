@@ -113,8 +113,9 @@ impl Checkpoint {
             path: path.to_path_buf(),
             cause: source,
         })?;
-        let checksummed = bytes.len() >= 8 && &bytes[..8] == MAGIC;
-        if !checksummed && !(bytes.len() >= 8 && &bytes[..8] == MAGIC_V1) {
+        let magic = bytes.get(..8);
+        let checksummed = magic == Some(&MAGIC[..]);
+        if !checksummed && magic != Some(&MAGIC_V1[..]) {
             return Err(bad("not a randommix checkpoint (bad magic)".into()));
         }
         let trailer = if checksummed { CHECKSUM_LEN } else { 0 };

@@ -70,11 +70,11 @@ impl KwsCnn {
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
         let mut x = x;
         for b in &self.blocks {
-            x = b.conv.forward(x); // [B, C, H, W]
-            x = b.norm.forward(x);
+            x = super::fastconv::forward(&b.conv, x); // [B, C, H, W]
+            x = super::fastbn::forward(&b.norm, x);
             x = self.activation.forward(x);
             if let Some(p) = &b.pool {
-                x = p.forward(x); // [B, C, H/2, W/2]
+                x = super::fastpool::forward(p, x); // [B, C, H/2, W/2]
             }
         }
         let x = self.gap.forward(x); // [B, C, 1, 1]

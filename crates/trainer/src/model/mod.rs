@@ -15,6 +15,9 @@
 mod backend;
 mod bcresnet;
 mod cnn;
+pub mod fastbn;
+pub mod fastconv;
+pub mod fastpool;
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};

@@ -1,0 +1,381 @@
+//! A fused batch-norm training forward and backward for burn-flex, through burn 0.22's
+//! backend-extension mechanism (the same as [`super::fastconv`]).
+//!
+//! burn-flex 0.22 does not implement `batch_norm_train` or its backward, so burn composes them
+//! from about fifteen generic tensor operations, several of them full copies through
+//! `swap_dims` + `reshape`. Here the forward is one pass for the per-channel statistics and one
+//! for the output; the backward is one pass for the two per-channel sums and one for the input
+//! gradient. Sums run per channel in a fixed order (f64 accumulators), so results do not depend
+//! on scheduling. [`super::fastconv::set_generic`] selects burn's path for both.
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::{FlexTensor, Layout};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{
+    Autodiff, AutodiffBackend, Backend, Dispatch, DispatchDevice, Flex, backend_extension,
+};
+use burn::nn::BatchNorm;
+use burn::tensor::{Bytes, DType, Shape, Tensor};
+use rayon::prelude::*;
+
+/// Batch norm with batch statistics as a backend extension.
+#[backend_extension(Flex, Autodiff)]
+pub trait FastBatchNormOps: Backend {
+    /// `(output, mean, biased variance)` of batch norm over axes 0, 2, 3 of `[B, C, H, W]`.
+    fn fast_batch_norm_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+}
+
+fn tensor(data: Vec<f32>, dims: &[usize]) -> FlexTensor {
+    FlexTensor::new(
+        Bytes::from_elems(data),
+        Layout::contiguous(Shape::from(dims.to_vec())),
+        DType::F32,
+    )
+}
+
+fn slice(t: &FlexTensor) -> &[f32] {
+    t.as_slice::<f32>().expect("contiguous f32 tensor")
+}
+
+/// `[B, C, plane]` of a tensor of rank ≥ 2.
+fn bcp(t: &FlexTensor) -> (usize, usize, usize) {
+    let s = t.layout().shape();
+    let (b, c) = (s[0], s[1]);
+    let n: usize = (0..s.num_dims()).map(|i| s[i]).product();
+    (b, c, n / (b * c).max(1))
+}
+
+/// `(Σ f(a, b), Σ g(a, b))` over two equal-length slices, with eight independent lanes (so
+/// that the loop vectorises) summed in a fixed order into f64.
+#[inline]
+fn lane_sums(
+    a: &[f32],
+    b: &[f32],
+    f: impl Fn(f32, f32) -> f32,
+    g: impl Fn(f32, f32) -> f32,
+) -> (f64, f64) {
+    const L: usize = 8;
+    let (mut s, mut t) = ([0.0f32; L], [0.0f32; L]);
+    let (ca, cb) = (a.chunks_exact(L), b.chunks_exact(L));
+    let (ra, rb) = (ca.remainder(), cb.remainder());
+    for (x, y) in ca.zip(cb) {
+        for l in 0..L {
+            s[l] += f(x[l], y[l]);
+            t[l] += g(x[l], y[l]);
+        }
+    }
+    let mut fs: f64 = s.iter().map(|v| *v as f64).sum();
+    let mut gs: f64 = t.iter().map(|v| *v as f64).sum();
+    for (&x, &y) in ra.iter().zip(rb) {
+        fs += f(x, y) as f64;
+        gs += g(x, y) as f64;
+    }
+    (fs, gs)
+}
+
+/// Per-channel mean and biased variance.
+fn stats(x: &[f32], b: usize, c: usize, p: usize) -> (Vec<f32>, Vec<f32>) {
+    let per: Vec<(f32, f32)> = (0..c)
+        .into_par_iter()
+        .map(|ci| {
+            let (mut s, mut s2) = (0.0f64, 0.0f64);
+            for bi in 0..b {
+                let blk = &x[(bi * c + ci) * p..][..p];
+                let (a, a2) = lane_sums(blk, blk, |v, _| v, |v, _| v * v);
+                s += a;
+                s2 += a2;
+            }
+            let n = (b * p).max(1) as f64;
+            let mean = s / n;
+            ((mean) as f32, (s2 / n - mean * mean).max(0.0) as f32)
+        })
+        .collect();
+    per.into_iter().unzip()
+}
+
+#[cfg(test)]
+static FAST_CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The forward on raw data: output, mean, variance.
+fn forward_raw(
+    x: &FlexTensor,
+    gamma: &FlexTensor,
+    beta: &FlexTensor,
+    eps: f64,
+) -> (FlexTensor, FlexTensor, FlexTensor) {
+    #[cfg(test)]
+    FAST_CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let x = x.to_contiguous();
+    let (gamma, beta) = (gamma.to_contiguous(), beta.to_contiguous());
+    let dims: Vec<usize> = {
+        let s = x.layout().shape();
+        (0..s.num_dims()).map(|i| s[i]).collect()
+    };
+    let (b, c, p) = bcp(&x);
+    let xs = slice(&x);
+    let (mean, var) = stats(xs, b, c, p);
+    let (g, be) = (slice(&gamma), slice(&beta));
+    let scale: Vec<f32> = (0..c)
+        .map(|ci| g[ci] / ((var[ci] as f64 + eps).sqrt() as f32))
+        .collect();
+    let shift: Vec<f32> = (0..c).map(|ci| be[ci] - mean[ci] * scale[ci]).collect();
+    let mut y = vec![0.0f32; xs.len()];
+    y.par_chunks_mut(p.max(1)).enumerate().for_each(|(k, out)| {
+        let ci = k % c;
+        let src = &xs[k * p..][..p];
+        let (sc, sh) = (scale[ci], shift[ci]);
+        for (o, &v) in out.iter_mut().zip(src) {
+            *o = v * sc + sh;
+        }
+    });
+    (tensor(y, &dims), tensor(mean, &[c]), tensor(var, &[c]))
+}
+
+impl FastBatchNormOps for Flex {
+    fn fast_batch_norm_train(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        beta: FlexTensor,
+        epsilon: f64,
+    ) -> (FlexTensor, FlexTensor, FlexTensor) {
+        forward_raw(&x, &gamma, &beta, epsilon)
+    }
+}
+
+/// The autodiff step: input, gamma, mean, variance, epsilon.
+#[derive(Debug)]
+struct BnBackward;
+
+impl Backward<Flex, 3> for BnBackward {
+    type State = (FlexTensor, FlexTensor, FlexTensor, FlexTensor, f64);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x, node_g, node_b] = ops.parents;
+        let gy: FlexTensor = grads.consume::<Flex>(&ops.node).to_contiguous();
+        let (x, gamma, mean, var, eps) = ops.state;
+        let (dx, dg, db) = backward_raw(&x, &gamma, &mean, &var, eps, &gy, node_x.is_some());
+        if let Some(n) = node_b {
+            grads.register::<Flex>(n.id, db);
+        }
+        if let Some(n) = node_g {
+            grads.register::<Flex>(n.id, dg);
+        }
+        if let (Some(n), Some(dx)) = (node_x, dx) {
+            grads.register::<Flex>(n.id, dx);
+        }
+    }
+}
+
+/// `dβ = Σ g`, `dγ = Σ g·x̂`, `dx = γ·σ⁻¹·(g − mean(g) − x̂·mean(g·x̂))`, per channel.
+fn backward_raw(
+    x: &FlexTensor,
+    gamma: &FlexTensor,
+    mean: &FlexTensor,
+    var: &FlexTensor,
+    eps: f64,
+    gy: &FlexTensor,
+    want_dx: bool,
+) -> (Option<FlexTensor>, FlexTensor, FlexTensor) {
+    let x = x.to_contiguous();
+    let dims: Vec<usize> = {
+        let s = x.layout().shape();
+        (0..s.num_dims()).map(|i| s[i]).collect()
+    };
+    let (b, c, p) = bcp(&x);
+    let (xs, gs) = (slice(&x), slice(gy));
+    let gamma = gamma.to_contiguous();
+    let (mean, var) = (mean.to_contiguous(), var.to_contiguous());
+    let (ga, mu, va) = (slice(&gamma), slice(&mean), slice(&var));
+    let inv: Vec<f32> = (0..c)
+        .map(|ci| (1.0 / (va[ci] as f64 + eps).sqrt()) as f32)
+        .collect();
+    let sums: Vec<(f32, f32)> = (0..c)
+        .into_par_iter()
+        .map(|ci| {
+            let (mut sg, mut sgx) = (0.0f64, 0.0f64);
+            let (m, iv) = (mu[ci], inv[ci]);
+            for bi in 0..b {
+                let o = (bi * c + ci) * p;
+                let (a, a2) = lane_sums(
+                    &gs[o..o + p],
+                    &xs[o..o + p],
+                    |g, _| g,
+                    |g, v| g * (v - m) * iv,
+                );
+                sg += a;
+                sgx += a2;
+            }
+            (sg as f32, sgx as f32)
+        })
+        .collect();
+    let (db, dg): (Vec<f32>, Vec<f32>) = sums.iter().copied().unzip();
+    let dx = want_dx.then(|| {
+        let n = (b * p).max(1) as f32;
+        let mut dx = vec![0.0f32; xs.len()];
+        dx.par_chunks_mut(p.max(1))
+            .enumerate()
+            .for_each(|(k, out)| {
+                let ci = k % c;
+                let (m, iv) = (mu[ci], inv[ci]);
+                let mg = db[ci] / n;
+                let mgx = dg[ci] / n;
+                let sc = ga[ci] * iv;
+                let o = k * p;
+                for ((d, &g), &v) in out.iter_mut().zip(&gs[o..o + p]).zip(&xs[o..o + p]) {
+                    let xh = (v - m) * iv;
+                    *d = sc * (g - mg - xh * mgx);
+                }
+            });
+        tensor(dx, &dims)
+    });
+    (dx, tensor(dg, &[c]), tensor(db, &[c]))
+}
+
+impl<C: CheckpointStrategy> FastBatchNormOps for Autodiff<Flex, C> {
+    fn fast_batch_norm_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let kind = BnBackward
+            .prepare::<C>([x.node(), gamma.node(), beta.node()])
+            .compute_bound()
+            .stateful();
+        let (xp, gp, bp) = (
+            x.into_primitive(),
+            gamma.into_primitive(),
+            beta.into_primitive(),
+        );
+        let (y, mean, var) = forward_raw(&xp, &gp, &bp, epsilon);
+        let y = match kind {
+            OpsKind::Tracked(prep) => prep.finish((xp, gp, mean.clone(), var.clone(), epsilon), y),
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        };
+        (y, Self::from_inner(mean), Self::from_inner(var))
+    }
+}
+
+/// The same as `bn.forward(x)` for `[B, C, H, W]` (same statistics and running-state
+/// updates as burn's training path), with the fused kernels on burn-flex in training.
+pub fn forward(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
+    let dev = x.device();
+    let applies = dev.is_autodiff()
+        && bn.training.is_enabled()
+        && x.dtype() == DType::F32
+        && matches!(
+            dev.clone().without_autodiff().as_dispatch(),
+            DispatchDevice::Flex(_)
+        )
+        && !super::fastconv::is_generic();
+    if !applies {
+        return bn.forward(x);
+    }
+    let (y, mean, var) = <Dispatch as FastBatchNormOps>::fast_batch_norm_train(
+        x.into_dispatch(),
+        bn.gamma.val().into_dispatch(),
+        bn.beta.val().into_dispatch(),
+        bn.epsilon,
+    );
+    let (y, mean, var): (Tensor<4>, Tensor<1>, Tensor<1>) = (
+        Tensor::from_dispatch(y),
+        Tensor::from_dispatch(mean),
+        Tensor::from_dispatch(var),
+    );
+    let running_mean = bn.running_mean.value_sync().to_device(&dev);
+    let running_var = bn.running_var.value_sync().to_device(&dev);
+    let running_mean = running_mean
+        .mul_scalar(1.0 - bn.momentum)
+        .add(mean.detach().mul_scalar(bn.momentum));
+    let running_var = running_var
+        .mul_scalar(1.0 - bn.momentum)
+        .add(var.detach().mul_scalar(bn.momentum));
+    bn.running_mean.update(running_mean.detach());
+    bn.running_var.update(running_var.detach());
+    y
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::nn::BatchNormConfig;
+    use burn::tensor::{Device, TensorData};
+    use rand::{Rng, SeedableRng};
+
+    fn v<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    /// Output, running stats and all gradients of `Σ r ⊙ bn(x)`, on one path.
+    fn run(dims: [usize; 4], seed: u64, fast: bool) -> Vec<Vec<f32>> {
+        let dev = Device::flex().autodiff();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let n: usize = dims.iter().product();
+        let mut r =
+            |n: usize| -> Vec<f32> { (0..n).map(|_| rng.random_range(-2.0f32..3.0)).collect() };
+        let c = dims[1];
+        let mut bn = BatchNormConfig::new(c).init(&dev);
+        bn.gamma = bn
+            .gamma
+            .map(|_| Tensor::from_data(TensorData::new(r(c), [c]), &dev).require_grad());
+        bn.beta = bn
+            .beta
+            .map(|_| Tensor::from_data(TensorData::new(r(c), [c]), &dev).require_grad());
+        let x = Tensor::<4>::from_data(TensorData::new(r(n), dims), &dev).require_grad();
+        let w = Tensor::<4>::from_data(TensorData::new(r(n), dims), &dev);
+        let y = if fast {
+            let before = FAST_CALLS.load(std::sync::atomic::Ordering::Relaxed);
+            let y = forward(&bn, x.clone());
+            assert!(FAST_CALLS.load(std::sync::atomic::Ordering::Relaxed) > before);
+            y
+        } else {
+            bn.forward(x.clone())
+        };
+        let g = (y.clone() * w).sum().backward();
+        vec![
+            v(y.inner()),
+            v(bn.running_mean.value()),
+            v(bn.running_var.value()),
+            v(x.grad(&g).unwrap()),
+            v(bn.gamma.val().grad(&g).unwrap()),
+            v(bn.beta.val().grad(&g).unwrap()),
+        ]
+    }
+
+    #[test]
+    fn fused_batch_norm_equals_burns_generic_path() {
+        for (k, dims) in [[4, 3, 5, 7], [1, 2, 1, 9], [3, 1, 6, 1], [2, 5, 2, 2]]
+            .into_iter()
+            .enumerate()
+        {
+            let f = run(dims, k as u64, true);
+            let g = run(dims, k as u64, false);
+            let what = [
+                "output",
+                "running mean",
+                "running var",
+                "grad x",
+                "grad gamma",
+                "grad beta",
+            ];
+            for i in 0..f.len() {
+                assert_eq!(f[i].len(), g[i].len());
+                for (j, (a, b)) in f[i].iter().zip(&g[i]).enumerate() {
+                    assert!(
+                        (a - b).abs() <= 1e-4 * (1.0 + b.abs()),
+                        "{dims:?} {}[{j}]: fused {a} vs generic {b}",
+                        what[i]
+                    );
+                }
+            }
+        }
+    }
+}
