@@ -15,6 +15,10 @@ struct Cli {
     /// Results are reproducible for a given seed and thread count.
     #[arg(long, global = true, default_value_t = 0)]
     threads: usize,
+    /// Use burn's generic convolution, batch-norm and max-pool kernels instead of randommix's
+    /// fast ones on burn-flex (for comparison; results agree to rounding, the speed does not).
+    #[arg(long, global = true)]
+    generic_kernels: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -31,6 +35,8 @@ enum Command {
     Predict(cli::PredictArgs),
     /// Find keywords in a long recording with a trained run.
     Spot(cli::SpotArgs),
+    /// Write a trained network as ONNX (with its input normalisation) and a JSON description.
+    Export(cli::ExportArgs),
     /// Train the same model under several mixing modes and seeds; table + chart.
     Compare(cli::CompareArgs),
     /// Accuracy of trained runs under noise, occlusion and FGSM; table + plots.
@@ -48,12 +54,16 @@ fn run(cli: Cli) -> Result<()> {
             .build_global()
             .map_err(|e| anyhow::anyhow!("cannot set up {} worker threads: {e}", cli.threads))?;
     }
+    if cli.generic_kernels {
+        randommix::model::fastconv::set_generic(true);
+    }
     match cli.command {
         Command::Train(a) => cli::train(a),
         Command::Eval(a) => cli::eval(a),
         Command::Features(a) => cli::features(a),
         Command::Predict(a) => cli::predict(a),
         Command::Spot(a) => cli::spot(a),
+        Command::Export(a) => cli::export(a),
         Command::Compare(a) => cli::compare(a),
         Command::Robustness(a) => cli::robustness(a),
         Command::Mix(a) => cli::inspect::mix(a),

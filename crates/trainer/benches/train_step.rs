@@ -2,7 +2,9 @@
 //!
 //! `reference` is the network of `../shared/peers/bench_train.py` (conv 32-64-64, BN, ReLU,
 //! two max-pools, GAP, linear); `default` is randommix's default network. Compare with
-//! `/tmp/peers/bin/python ../shared/peers/bench_train.py --threads 2` run in the same session.
+//! `/tmp/peers/bin/python ../shared/peers/bench_train.py --threads 2` run in the same session
+//! (`benches/train_speed.sh` runs both at 1 and 2 threads and prints the ratios). Set
+//! `RANDOMMIX_GENERIC_KERNELS=1` for burn's generic convolution / batch-norm / max-pool.
 
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
@@ -21,6 +23,12 @@ fn nets() -> Vec<(&'static str, ModelConfig)> {
     ]
 }
 
+/// A random tensor held in memory (`Tensor::random` may be regenerated on every read).
+fn random<const D: usize>(dims: [usize; D], device: &Device) -> Tensor<D> {
+    let t: Tensor<D> = Tensor::random(dims, Distribution::Normal(0.0, 1.0), device);
+    Tensor::from_data(t.into_data(), device)
+}
+
 fn bench(c: &mut Criterion) {
     let batch = 64;
     let mut g = c.benchmark_group("train_step");
@@ -31,12 +39,8 @@ fn bench(c: &mut Criterion) {
         device.seed(0);
         let mut model = cfg.init(&device);
         let mut optim = AdamWConfig::new().init();
-        let x: Tensor<4> =
-            Tensor::random([batch, 1, 40, 101], Distribution::Normal(0.0, 1.0), &device);
-        let t: Tensor<2> = burn::tensor::activation::softmax(
-            Tensor::random([batch, 12], Distribution::Normal(0.0, 1.0), &device),
-            1,
-        );
+        let x: Tensor<4> = random([batch, 1, 40, 101], &device);
+        let t: Tensor<2> = burn::tensor::activation::softmax(random([batch, 12], &device), 1);
         g.bench_function(format!("{name}_b{batch}"), |b| {
             b.iter(|| {
                 let loss = (t.clone() * log_softmax(model.forward(x.clone()), 1))
@@ -56,8 +60,7 @@ fn bench(c: &mut Criterion) {
     for (name, cfg) in nets() {
         let device = Device::flex();
         let model = cfg.init(&device).valid();
-        let x: Tensor<4> =
-            Tensor::random([batch, 1, 40, 101], Distribution::Normal(0.0, 1.0), &device);
+        let x: Tensor<4> = random([batch, 1, 40, 101], &device);
         g.bench_function(format!("{name}_b{batch}"), |b| {
             b.iter(|| model.forward(x.clone()).into_data())
         });

@@ -16,6 +16,7 @@ pub mod data;
 pub mod error;
 pub mod eval;
 pub mod experiments;
+pub mod export;
 pub mod infer;
 pub mod inspect;
 pub mod loaded;

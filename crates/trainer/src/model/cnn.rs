@@ -83,3 +83,73 @@ impl KwsCnn {
         self.head.forward(x) // [B, classes]
     }
 }
+
+/// One block of a [`KwsCnn`] as plain data (for export).
+#[derive(Debug, Clone)]
+pub struct BlockParts {
+    /// Convolution weight `[C_out, C_in, 3, 3]`, row-major, and its shape.
+    pub weight: (Vec<f32>, [usize; 4]),
+    /// Batch-norm scale γ, shift β, running mean and running variance, one per channel.
+    pub gamma: Vec<f32>,
+    /// β.
+    pub beta: Vec<f32>,
+    /// Running mean.
+    pub mean: Vec<f32>,
+    /// Running (biased) variance.
+    pub var: Vec<f32>,
+    /// Batch-norm ε.
+    pub epsilon: f64,
+    /// Max-pool window (= stride), if the block pools.
+    pub pool: Option<[usize; 2]>,
+}
+
+/// A [`KwsCnn`] as plain data: blocks, then global average pool and the linear head.
+#[derive(Debug, Clone)]
+pub struct CnnParts {
+    /// The conv blocks in order.
+    pub blocks: Vec<BlockParts>,
+    /// Head weight `[C, classes]` (burn's `Linear` layout: input × output), row-major.
+    pub head_weight: (Vec<f32>, [usize; 2]),
+    /// Head bias `[classes]`.
+    pub head_bias: Vec<f32>,
+}
+
+fn data_of<const D: usize>(t: Tensor<D>) -> (Vec<f32>, [usize; D]) {
+    let dims = t.dims();
+    (
+        t.into_data()
+            .convert::<f32>()
+            .try_to_vec::<f32>()
+            .unwrap_or_default(),
+        dims,
+    )
+}
+
+impl KwsCnn {
+    /// The trained parameters as plain data (what [`crate::export`] writes).
+    pub fn parts(&self) -> CnnParts {
+        let blocks = self
+            .blocks
+            .iter()
+            .map(|b| BlockParts {
+                weight: data_of(b.conv.weight.val()),
+                gamma: data_of(b.norm.gamma.val()).0,
+                beta: data_of(b.norm.beta.val()).0,
+                mean: data_of(b.norm.running_mean.value()).0,
+                var: data_of(b.norm.running_var.value()).0,
+                epsilon: b.norm.epsilon,
+                pool: b.pool.as_ref().map(|p| p.kernel_size),
+            })
+            .collect();
+        CnnParts {
+            blocks,
+            head_weight: data_of(self.head.weight.val()),
+            head_bias: self
+                .head
+                .bias
+                .as_ref()
+                .map(|b| data_of(b.val()).0)
+                .unwrap_or_default(),
+        }
+    }
+}

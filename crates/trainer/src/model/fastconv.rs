@@ -11,8 +11,8 @@
 //! (`Wᵀ · G`) and a col2im, parallel over samples. The forward is burn-flex's own.
 //!
 //! Grouped convolutions (BC-ResNet's depthwise ones), other backends and other element types
-//! take burn's own path. [`set_generic`] (the CLI's `--generic-conv`, or the environment
-//! variable `RANDOMMIX_GENERIC_CONV=1`) selects burn's path everywhere, for comparison.
+//! take burn's own path. [`set_generic`] (the CLI's `--generic-kernels`, or the environment
+//! variable `RANDOMMIX_GENERIC_KERNELS=1`) selects burn's path everywhere, for comparison.
 
 use std::sync::atomic::{AtomicU8, Ordering};
 
@@ -45,7 +45,7 @@ pub fn is_generic() -> bool {
         2 => true,
         _ => {
             let g =
-                std::env::var("RANDOMMIX_GENERIC_CONV").is_ok_and(|v| v != "0" && !v.is_empty());
+                std::env::var("RANDOMMIX_GENERIC_KERNELS").is_ok_and(|v| v != "0" && !v.is_empty());
             set_generic(g);
             g
         }

@@ -25,7 +25,7 @@ use serde::{Deserialize, Serialize};
 
 pub use backend::Backend;
 pub use bcresnet::BcResNet;
-pub use cnn::{ConvBlock, KwsCnn};
+pub use cnn::{BlockParts, CnnParts, ConvBlock, KwsCnn};
 
 /// Which network [`ModelConfig`] builds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
