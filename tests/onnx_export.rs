@@ -10,6 +10,17 @@ use ndarray::Array4;
 use randommix::LoadedRun;
 use tract_onnx::prelude::*;
 
+/// `randommix export --run RUN --out OUT`.
+fn export(run_dir: &Path, out: &Path) -> common::Run {
+    run(&[
+        "export",
+        "--run",
+        run_dir.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ])
+}
+
 fn clips() -> Vec<std::path::PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
     ["yes/02155165_nohash_0.wav", "no/048f4fd3_nohash_0.wav"]
@@ -23,13 +34,7 @@ fn exported_graph_gives_randommixs_logits_in_tract() {
     let tmp = tempfile::tempdir().unwrap();
     let run_dir = tiny_run(tmp.path());
     let out = tmp.path().join("kws.onnx");
-    let r = run(&[
-        "export",
-        "--run",
-        run_dir.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let r = export(&run_dir, &out);
     assert!(r.ok, "{}", r.stderr);
     let info: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(tmp.path().join("kws.json")).unwrap())
@@ -39,13 +44,7 @@ fn exported_graph_gives_randommixs_logits_in_tract() {
 
     // A second export to the same file is refused without --force, and leaves the file alone.
     let before = std::fs::read(&out).unwrap();
-    let r = run(&[
-        "export",
-        "--run",
-        run_dir.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let r = export(&run_dir, &out);
     assert!(!r.ok && r.stderr.contains("--force"), "{}", r.stderr);
     assert_eq!(std::fs::read(&out).unwrap(), before);
 
@@ -108,13 +107,7 @@ fn bc_resnet_export_is_a_clear_error() {
     let r = run(&args);
     assert!(r.ok, "{}", r.stderr);
     let onnx = tmp.path().join("m.onnx");
-    let r = run(&[
-        "export",
-        "--run",
-        out.to_str().unwrap(),
-        "--out",
-        onnx.to_str().unwrap(),
-    ]);
+    let r = export(&out, &onnx);
     assert!(!r.ok && r.stderr.contains("plain CNN"), "{}", r.stderr);
     assert!(!onnx.exists());
 }

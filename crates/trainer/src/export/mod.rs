@@ -79,7 +79,15 @@ pub fn info_path(model: &Path) -> PathBuf {
     model.with_extension("json")
 }
 
-fn fold(parts: &CnnParts) -> Vec<(Vec<f32>, [usize; 4], Vec<f32>, Option<[usize; 2]>)> {
+/// A conv block with its batch norm folded in: weight, weight shape, bias, max-pool window.
+struct Folded {
+    weight: Vec<f32>,
+    dims: [usize; 4],
+    bias: Vec<f32>,
+    pool: Option<[usize; 2]>,
+}
+
+fn fold(parts: &CnnParts) -> Vec<Folded> {
     parts
         .blocks
         .iter()
@@ -95,7 +103,12 @@ fn fold(parts: &CnnParts) -> Vec<(Vec<f32>, [usize; 4], Vec<f32>, Option<[usize;
                 }
                 bias[co] = (b.beta[co] as f64 - b.mean[co] as f64 * scale) as f32;
             }
-            (wf, *dims, bias, b.pool)
+            Folded {
+                weight: wf,
+                dims: *dims,
+                bias,
+                pool: b.pool,
+            }
         })
         .collect()
 }
@@ -127,7 +140,13 @@ pub fn onnx_bytes(run: &LoadedRun) -> Result<(Vec<u8>, usize), TrainError> {
     ));
     nodes.push(node("Div", "scale", &["centred", "norm_std"], &["x0"], &[]));
     let mut cur = "x0".to_string();
-    for (k, (w, dims, b, pool)) in fold(&parts).into_iter().enumerate() {
+    for (k, f) in fold(&parts).into_iter().enumerate() {
+        let Folded {
+            weight: w,
+            dims,
+            bias: b,
+            pool,
+        } = f;
         let (wn, bn) = (format!("conv{k}.weight"), format!("conv{k}.bias"));
         inits.push(tensor(&wn, &dims, &w));
         inits.push(tensor(&bn, &[dims[0]], &b));

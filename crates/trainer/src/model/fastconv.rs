@@ -198,9 +198,18 @@ struct Geom {
 
 impl Geom {
     fn new(x: &FlexTensor, w: &FlexTensor, gy: &FlexTensor, o: &ConvOptions<2>) -> Geom {
+        let gs = gy.layout().shape();
+        Geom::with_output(x, w, [gs[2], gs[3]], o)
+    }
+    /// The geometry for an output plane of `ho × wo`.
+    fn with_output(
+        x: &FlexTensor,
+        w: &FlexTensor,
+        [ho, wo]: [usize; 2],
+        o: &ConvOptions<2>,
+    ) -> Geom {
         let xs = x.layout().shape();
         let ws = w.layout().shape();
-        let gs = gy.layout().shape();
         Geom {
             b: xs[0],
             c_in: xs[1],
@@ -209,8 +218,8 @@ impl Geom {
             c_out: ws[0],
             kh: ws[2],
             kw: ws[3],
-            ho: gs[2],
-            wo: gs[3],
+            ho,
+            wo,
             sh: o.stride[0],
             sw: o.stride[1],
             ph: o.padding[0].0,
@@ -402,27 +411,9 @@ fn forward_small_k(
     let out_len = |n: usize, k: usize, s: usize, pad: usize, d: usize| {
         (n + 2 * pad).saturating_sub(d * (k - 1) + 1) / s + 1
     };
-    let (h, wi) = (xsh[2], xsh[3]);
-    let (kh, kw) = (wsh[2], wsh[3]);
-    let ho = out_len(h, kh, o.stride[0], o.padding[0].0, o.dilation[0]);
-    let wo = out_len(wi, kw, o.stride[1], o.padding[1].0, o.dilation[1]);
-    let g = Geom {
-        b: xsh[0],
-        c_in: xsh[1],
-        h,
-        w: wi,
-        c_out: wsh[0],
-        kh,
-        kw,
-        ho,
-        wo,
-        sh: o.stride[0],
-        sw: o.stride[1],
-        ph: o.padding[0].0,
-        pw: o.padding[1].0,
-        dh: o.dilation[0],
-        dw: o.dilation[1],
-    };
+    let ho = out_len(xsh[2], wsh[2], o.stride[0], o.padding[0].0, o.dilation[0]);
+    let wo = out_len(xsh[3], wsh[3], o.stride[1], o.padding[1].0, o.dilation[1]);
+    let g = Geom::with_output(&x, &w, [ho, wo], o);
     let xs = x.as_slice::<f32>().expect("f32 input");
     let ws = w.as_slice::<f32>().expect("f32 weight");
     let bias = b.map(|b| b.to_contiguous());
