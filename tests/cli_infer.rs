@@ -130,9 +130,9 @@ fn read_clip(p: &Path) -> Vec<i16> {
         .collect()
 }
 
-#[test]
-fn spot_finds_the_words_in_order() {
-    let run = &trained().run;
+/// A long recording of confidently classified clips of different words with quiet noise
+/// between them (0.8 s before, between and after): the words in order and the samples.
+fn long_recording(run: &Path) -> (Vec<String>, Vec<i16>) {
     // Training clips of different words that the (briefly trained) run classifies with p > 0.6.
     let train_list: std::collections::HashSet<String> = list("validation_list.txt")
         .into_iter()
@@ -177,6 +177,13 @@ fn spot_finds_the_words_in_order() {
         long.extend(read_clip(f));
         long.extend(&gap);
     }
+    (chosen.iter().map(|(w, _)| w.clone()).collect(), long)
+}
+
+#[test]
+fn spot_finds_the_words_in_order() {
+    let run = &trained().run;
+    let (want, long) = long_recording(run);
     let tmp = tempfile::tempdir().unwrap();
     let wav = tmp.path().join("long.wav");
     let spec = hound::WavSpec {
@@ -205,7 +212,6 @@ fn spot_finds_the_words_in_order() {
         .iter()
         .map(|d| d["label"].as_str().unwrap().to_string())
         .collect();
-    let want: Vec<String> = chosen.iter().map(|(w, _)| w.clone()).collect();
     assert_eq!(found, want, "detections: {dets}");
     // Each detection starts near where its clip was placed (clip k starts at 0.8 + 1.8 k s).
     for (k, d) in dets.as_array().unwrap().iter().enumerate() {
@@ -216,6 +222,72 @@ fn spot_finds_the_words_in_order() {
             "detection {k} at {t} s, clip at {placed} s"
         );
     }
+}
+
+#[test]
+fn spot_streams_from_standard_input() {
+    use std::io::{BufRead, Write};
+    let run = &trained().run;
+    let (want, long) = long_recording(run);
+    let mut wav = std::io::Cursor::new(Vec::new());
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::new(&mut wav, spec).unwrap();
+    for s in &long {
+        w.write_sample(*s).unwrap();
+    }
+    w.finalize().unwrap();
+    let bytes = wav.into_inner();
+    let mut child = bin()
+        .args(["spot", "--run", run.to_str().unwrap(), "--json", "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Fed in 100 ms pieces through the pipe, as a recorder would.
+    let mut stdin = child.stdin.take().unwrap();
+    let feeder = std::thread::spawn(move || {
+        for piece in bytes.chunks(3_200) {
+            stdin.write_all(piece).unwrap();
+        }
+    });
+    let lines: Vec<serde_json::Value> = std::io::BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect();
+    feeder.join().unwrap();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && !err.contains("panicked"), "{err}");
+    let found: Vec<&str> = lines.iter().map(|d| d["label"].as_str().unwrap()).collect();
+    // In order, each word at most once, at most one word missed.
+    let mut rest = want.iter();
+    for f in &found {
+        assert!(
+            rest.any(|w| w.as_str() == *f),
+            "{f} out of order or repeated: found {found:?}, placed {want:?}"
+        );
+    }
+    assert!(found.len() + 1 >= want.len(), "found {found:?} of {want:?}");
+    // Each reported while or just after its clip played (clip k spans 0.8 + 1.8 k … + 1 s).
+    for d in &lines {
+        let k = want
+            .iter()
+            .position(|w| w == d["label"].as_str().unwrap())
+            .unwrap();
+        let (start, end) = (0.8 + 1.8 * k as f64, 1.8 + 1.8 * k as f64);
+        let t = d["end_s"].as_f64().unwrap();
+        assert!(
+            t > start && t < end + 1.0,
+            "{d} for the clip at {start}–{end} s"
+        );
+    }
+    assert!(err.contains("keyword(s)"), "{err}");
 }
 
 #[test]

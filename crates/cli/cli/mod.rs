@@ -366,8 +366,18 @@ pub struct SpotArgs {
     /// The run folder.
     #[arg(long)]
     pub run: PathBuf,
-    /// A long recording.
+    /// A long recording, or `-` for a stream on standard input (WAV, or raw with `--raw`),
+    /// e.g. `arecord -f S16_LE -r 16000 | randommix spot --run R -`.
     pub wav: PathBuf,
+    /// The stream on standard input is raw 16-bit little-endian mono at 16 kHz, not WAV.
+    #[arg(long)]
+    pub raw: bool,
+    /// Streaming: seconds after a detection during which nothing else is reported.
+    #[arg(long, default_value_t = 1.0)]
+    pub refractory: f32,
+    /// Streaming: per-keyword thresholds, e.g. `yes=0.8,no=0.7` (others use --threshold).
+    #[arg(long, value_delimiter = ',')]
+    pub threshold_for: Vec<String>,
     /// Hop between 1 s windows, in seconds.
     #[arg(long, default_value_t = 0.1)]
     pub hop: f32,
@@ -463,6 +473,9 @@ pub fn predict(a: PredictArgs) -> Result<()> {
 pub fn spot(a: SpotArgs) -> Result<()> {
     let run =
         LoadedRun::open(&a.run, false).with_context(|| format!("loading {}", a.run.display()))?;
+    if a.wav.as_os_str() == "-" {
+        return spot_stream(&run, &a);
+    }
     let cfg = infer::SpotConfig {
         hop_s: a.hop,
         smooth: a.smooth,
@@ -477,6 +490,62 @@ pub fn spot(a: SpotArgs) -> Result<()> {
         }
         eprintln!("{} keyword(s) in {}", d.len(), a.wav.display());
     }
+    Ok(())
+}
+
+/// `spot -`: detections printed (and flushed) as they happen, one line (or JSON object) each.
+fn spot_stream(run: &LoadedRun, a: &SpotArgs) -> Result<()> {
+    use std::io::Write;
+    let mut thresholds = Vec::new();
+    for t in &a.threshold_for {
+        let (k, v) = t
+            .split_once('=')
+            .with_context(|| format!("--threshold-for {t:?}: expected WORD=PROBABILITY"))?;
+        let v: f32 = v
+            .parse()
+            .with_context(|| format!("--threshold-for {t:?}: {v:?} is not a number"))?;
+        thresholds.push((k.to_string(), v));
+    }
+    let cfg = randommix::stream::StreamConfig {
+        hop_s: a.hop,
+        smooth: a.smooth,
+        threshold: a.threshold,
+        thresholds,
+        refractory_s: a.refractory,
+    };
+    let format = if a.raw {
+        randommix::stream::StreamFormat::RawS16
+    } else {
+        randommix::stream::StreamFormat::Wav
+    };
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut failed: Option<std::io::Error> = None;
+    let mut n = 0usize;
+    let secs = randommix::stream::spot_stream(
+        run,
+        std::io::stdin().lock(),
+        format,
+        cfg,
+        "standard input",
+        &mut |d| {
+            n += 1;
+            let line = if a.json {
+                serde_json::to_string(d).unwrap_or_default()
+            } else {
+                format!("{:>8.2} s  {:<10} {:.3}", d.end_s, d.label, d.score)
+            };
+            if failed.is_none()
+                && let Err(e) = writeln!(out, "{line}").and_then(|_| out.flush())
+            {
+                failed = Some(e);
+            }
+        },
+    )?;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    eprintln!("{n} keyword(s) in {secs:.1} s of audio from standard input");
     Ok(())
 }
 

@@ -21,6 +21,7 @@ pub mod infer;
 pub mod inspect;
 pub mod loaded;
 pub mod model;
+pub mod stream;
 pub mod tensor;
 pub mod train;
 pub mod viz;
