@@ -66,6 +66,9 @@ pub struct Spotter<'a> {
     /// Next frame to compute.
     next: usize,
     frames: VecDeque<Vec<f32>>,
+    /// One frame's output and the front end's work space, reused for every frame.
+    col: Array2<f32>,
+    scratch: crate::features::Scratch,
     since_eval: usize,
     history: VecDeque<Vec<f32>>,
     thresholds: Vec<f32>,
@@ -113,8 +116,11 @@ impl<'a> Spotter<'a> {
             .iter()
             .map(|c| c != SILENCE && c != UNKNOWN)
             .collect();
+        let scratch = fe.scratch();
         Ok(Spotter {
             run,
+            col: Array2::zeros((mel.n_mels, 1)),
+            scratch,
             fe,
             n_fft,
             hop,
@@ -145,13 +151,14 @@ impl<'a> Spotter<'a> {
         emit: &mut dyn FnMut(&StreamDetection),
     ) -> Result<(), TrainError> {
         self.buf.extend_from_slice(samples);
-        let mut col = Array2::<f32>::zeros((self.run.config.mel.n_mels, 1));
-        let mut scratch = self.fe.scratch();
         while self.next * self.hop + self.n_fft <= self.base + self.buf.len() {
             let s = self.next * self.hop - self.base;
-            self.fe
-                .compute_into(&self.buf[s..s + self.n_fft], col.view_mut(), &mut scratch);
-            self.frames.push_back(col.column(0).to_vec());
+            self.fe.compute_into(
+                &self.buf[s..s + self.n_fft],
+                self.col.view_mut(),
+                &mut self.scratch,
+            );
+            self.frames.push_back(self.col.column(0).to_vec());
             if self.frames.len() > self.n_frames {
                 self.frames.pop_front();
             }

@@ -12,14 +12,14 @@ use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
-use burn::backend::flex::{FlexTensor, Layout};
+use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{
-    Autodiff, AutodiffBackend, Backend, Dispatch, DispatchDevice, Flex, backend_extension,
-};
+use burn::backend::{Autodiff, AutodiffBackend, Backend, Dispatch, Flex, backend_extension};
 use burn::nn::BatchNorm;
-use burn::tensor::{Bytes, DType, Shape, Tensor};
+use burn::tensor::Tensor;
 use rayon::prelude::*;
+
+use super::fastconv::{flex_tensor, on_flex_f32};
 
 /// Batch norm with batch statistics as a backend extension.
 #[backend_extension(Flex, Autodiff)]
@@ -31,14 +31,6 @@ pub trait FastBatchNormOps: Backend {
         beta: FloatTensor<Self>,
         epsilon: f64,
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
-}
-
-fn tensor(data: Vec<f32>, dims: &[usize]) -> FlexTensor {
-    FlexTensor::new(
-        Bytes::from_elems(data),
-        Layout::contiguous(Shape::from(dims.to_vec())),
-        DType::F32,
-    )
 }
 
 fn slice(t: &FlexTensor) -> &[f32] {
@@ -136,7 +128,11 @@ fn forward_raw(
             *o = v * sc + sh;
         }
     });
-    (tensor(y, &dims), tensor(mean, &[c]), tensor(var, &[c]))
+    (
+        flex_tensor(y, &dims),
+        flex_tensor(mean, &[c]),
+        flex_tensor(var, &[c]),
+    )
 }
 
 impl FastBatchNormOps for Flex {
@@ -234,9 +230,9 @@ fn backward_raw(
                     *d = sc * (g - mg - xh * mgx);
                 }
             });
-        tensor(dx, &dims)
+        flex_tensor(dx, &dims)
     });
-    (dx, tensor(dg, &[c]), tensor(db, &[c]))
+    (dx, flex_tensor(dg, &[c]), flex_tensor(db, &[c]))
 }
 
 impl<C: CheckpointStrategy> FastBatchNormOps for Autodiff<Flex, C> {
@@ -270,11 +266,7 @@ pub fn forward(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
     let dev = x.device();
     let applies = dev.is_autodiff()
         && bn.training.is_enabled()
-        && x.dtype() == DType::F32
-        && matches!(
-            dev.clone().without_autodiff().as_dispatch(),
-            DispatchDevice::Flex(_)
-        )
+        && on_flex_f32(&x)
         && !super::fastconv::is_generic();
     if !applies {
         return bn.forward(x);

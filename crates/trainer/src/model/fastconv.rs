@@ -369,12 +369,23 @@ fn gemm_into(
     }
 }
 
-fn new_tensor(data: Vec<f32>, dims: [usize; 4]) -> FlexTensor {
+/// A contiguous f32 burn-flex tensor of shape `dims` holding `data` (shared by the fast
+/// kernels of this module, [`super::fastbn`] and [`super::fastpool`]).
+pub(super) fn flex_tensor(data: Vec<f32>, dims: &[usize]) -> FlexTensor {
     FlexTensor::new(
         Bytes::from_elems(data),
-        Layout::contiguous(Shape::new(dims)),
+        Layout::contiguous(Shape::from(dims.to_vec())),
         DType::F32,
     )
+}
+
+/// Whether `x` can take a fast kernel: f32 on burn-flex (autodiff or not).
+pub(super) fn on_flex_f32(x: &Tensor<4>) -> bool {
+    x.dtype() == DType::F32
+        && matches!(
+            x.device().without_autodiff().as_dispatch(),
+            DispatchDevice::Flex(_)
+        )
 }
 
 /// Fixed batch chunks: one per thread of the current rayon pool (at most one per sample).
@@ -454,7 +465,7 @@ fn forward_small_k(
                 );
             },
         );
-    new_tensor(y, [g.b, g.c_out, g.ho, g.wo])
+    flex_tensor(y, &[g.b, g.c_out, g.ho, g.wo])
 }
 
 /// The convolution forward: ours for small `C_in · k_h · k_w`, burn-flex's otherwise.
@@ -529,7 +540,7 @@ fn weight_grad(x: &FlexTensor, w: &FlexTensor, gy: &FlexTensor, o: &ConvOptions<
             *t += v;
         }
     }
-    new_tensor(total, [g.c_out, g.c_in, g.kh, g.kw])
+    flex_tensor(total, &[g.c_out, g.c_in, g.kh, g.kw])
 }
 
 /// `∂L/∂x_b = col2im(Wᵀ · G_b)`: one GEMM per [`SUB`] samples, in parallel over those groups.
@@ -568,7 +579,7 @@ fn input_grad(x: &FlexTensor, w: &FlexTensor, gy: &FlexTensor, o: &ConvOptions<2
                 }
             },
         );
-    new_tensor(out, [g.b, g.c_in, g.h, g.w])
+    flex_tensor(out, &[g.b, g.c_in, g.h, g.w])
 }
 
 /// `∂L/∂b[co] = Σ_b Σ_p G[b, co, p]`.
@@ -582,23 +593,12 @@ fn bias_grad(gy: &FlexTensor) -> FlexTensor {
             *o += gys[(bi * c + ci) * p..][..p].iter().sum::<f32>();
         }
     }
-    FlexTensor::new(
-        Bytes::from_elems(out),
-        Layout::contiguous(Shape::new([c])),
-        DType::F32,
-    )
+    flex_tensor(out, &[c])
 }
 
 /// Whether the fast path applies: f32 on burn-flex, no groups, symmetric padding.
 fn fast_applies(x: &Tensor<4>, groups: usize, padding: &[(usize, usize); 2]) -> bool {
-    groups == 1
-        && padding[0].0 == padding[0].1
-        && padding[1].0 == padding[1].1
-        && x.dtype() == DType::F32
-        && matches!(
-            x.device().without_autodiff().as_dispatch(),
-            DispatchDevice::Flex(_)
-        )
+    groups == 1 && padding[0].0 == padding[0].1 && padding[1].0 == padding[1].1 && on_flex_f32(x)
 }
 
 /// `conv2d(x, weight, bias, options)` with the fast backward where it applies and is

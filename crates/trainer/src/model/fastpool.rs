@@ -11,13 +11,15 @@ use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
-use burn::backend::flex::{FlexTensor, Layout};
+use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
-use burn::backend::{Autodiff, Backend, Dispatch, DispatchDevice, Flex, backend_extension};
+use burn::backend::{Autodiff, Backend, Dispatch, Flex, backend_extension};
 use burn::nn::PaddingConfig2d;
 use burn::nn::pool::MaxPool2d;
-use burn::tensor::{Bytes, DType, Shape, Tensor};
+use burn::tensor::Tensor;
 use rayon::prelude::*;
+
+use super::fastconv::{flex_tensor, on_flex_f32};
 use std::sync::Arc;
 
 /// Max-pool with kernel = stride as a backend extension.
@@ -62,11 +64,7 @@ fn forward_raw(x: &FlexTensor, kh: usize, kw: usize) -> (FlexTensor, Vec<u8>, [u
                 }
             }
         });
-    let out = FlexTensor::new(
-        Bytes::from_elems(y),
-        Layout::contiguous(Shape::new([b, c, ho, wo])),
-        DType::F32,
-    );
+    let out = flex_tensor(y, &[b, c, ho, wo]);
     (out, idx, [b, c, h, w])
 }
 
@@ -105,11 +103,7 @@ impl Backward<Flex, 1> for PoolBackward {
                     plane[(oh * kh + i) * w + ow * kw + j] += v;
                 }
             });
-        let dx = FlexTensor::new(
-            Bytes::from_elems(dx),
-            Layout::contiguous(Shape::new([b, c, h, w])),
-            DType::F32,
-        );
+        let dx = flex_tensor(dx, &[b, c, h, w]);
         grads.register::<Flex>(node_x.id, dx);
     }
 }
@@ -140,11 +134,7 @@ pub fn forward(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
             PaddingConfig2d::Valid | PaddingConfig2d::Explicit(0, 0, 0, 0)
         )
         && !pool.ceil_mode
-        && x.dtype() == DType::F32
-        && matches!(
-            x.device().without_autodiff().as_dispatch(),
-            DispatchDevice::Flex(_)
-        )
+        && on_flex_f32(&x)
         && !super::fastconv::is_generic();
     if !applies {
         return pool.forward(x);
