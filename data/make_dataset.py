@@ -386,6 +386,45 @@ def group_variants(seed, variants):
             "train": [""] + sorted(vs[nv + nt:])}
 
 
+def draw_speaker(rng, voice, variant, split, group):
+    """One speaker of `voice` + `variant`: pitch, speed and sox chain drawn from `rng`."""
+    pitch = rng.randint(*PITCH_RANGE)
+    speed = rng.randint(*SPEED_RANGE)
+    chain, mic = rng.choice(MIC_CHAINS[group])
+    cents = rng.choice([0, 0, rng.randint(-250, 250)])
+    reverb = rng.random() < 0.25
+    effects = ["gain", "-6"]
+    if cents:
+        effects += ["pitch", str(cents)]
+    effects += mic
+    if reverb:
+        effects += ["reverb", str(rng.randint(20, 60)), "50", str(rng.randint(20, 80))]
+    params = "voice=%s|variant=%s|pitch=%d|speed=%d|sox=%s" % (
+        voice["voice"], variant, pitch, speed, " ".join(effects))
+    sid = hashlib.sha1(params.encode("utf-8")).hexdigest()[:8]
+    return {
+        "id": sid, "split": split, "group": group, "voice": voice["voice"],
+        "family": voice["family"], "texts": voice["texts"], "variant": variant,
+        "pitch": pitch, "speed": speed, "chain": chain, "effects": effects,
+    }
+
+
+def make_extra_test_speakers(seed, voices, variant_groups, n, taken_ids):
+    """`n` more speakers of the held-out test pool (its families, variants and chains), for a
+    bigger leave-voices-out test set outside the repository.  (voice, variant) pairs may repeat
+    those of the committed set, with other pitch, speed and chain; ids never do."""
+    rng = sub_rng(seed, "extra-test")
+    vdeck = [v for v in voices if v["group"] == "test" for _ in range(v["weight"])]
+    pool = variant_groups["test"]
+    speakers, ids = [], set(taken_ids)
+    while len(speakers) < n:
+        spk = draw_speaker(rng, rng.choice(vdeck), rng.choice(pool), "testing", "test")
+        if spk["id"] not in ids:
+            ids.add(spk["id"])
+            speakers.append(spk)
+    return speakers
+
+
 def make_speakers(seed, voices, variant_groups, counts):
     """Speakers of every split.  Every (voice, variant) pair occurs at most once
     in the whole set; variants are dealt round-robin within a split, voices
@@ -422,43 +461,27 @@ def make_speakers(seed, voices, variant_groups, counts):
             else:
                 raise RuntimeError("not enough (voice, variant) pairs for " + split)
             used_pairs.add((voice["voice"], variant))
-            pitch = rng.randint(*PITCH_RANGE)
-            speed = rng.randint(*SPEED_RANGE)
-            chain, mic = rng.choice(MIC_CHAINS[group])
-            cents = rng.choice([0, 0, rng.randint(-250, 250)])
-            reverb = rng.random() < 0.25
-            effects = ["gain", "-6"]
-            if cents:
-                effects += ["pitch", str(cents)]
-            effects += mic
-            if reverb:
-                effects += ["reverb", str(rng.randint(20, 60)), "50", str(rng.randint(20, 80))]
-            params = "voice=%s|variant=%s|pitch=%d|speed=%d|sox=%s" % (
-                voice["voice"], variant, pitch, speed, " ".join(effects))
-            sid = hashlib.sha1(params.encode("utf-8")).hexdigest()[:8]
-            assert sid not in ids, "speaker id collision"
-            ids.add(sid)
-            speakers.append({
-                "id": sid, "split": split, "group": group, "voice": voice["voice"],
-                "family": voice["family"], "texts": voice["texts"], "variant": variant,
-                "pitch": pitch, "speed": speed, "chain": chain, "effects": effects,
-            })
+            spk = draw_speaker(rng, voice, variant, split, group)
+            assert spk["id"] not in ids, "speaker id collision"
+            ids.add(spk["id"])
+            speakers.append(spk)
     return speakers
 
 
-def plan_clips(seed, speakers):
+def plan_clips(seed, speakers, key="plan", unknown_per_word=None):
     """List of (word, speaker, n) to synthesize."""
+    unknown_per_word = unknown_per_word or UNKNOWN_SPEAKERS_PER_WORD
     clips = []
     for word in COMMAND_WORDS + UNKNOWN_WORDS:
         for split in SPLITS:
-            rng = sub_rng(seed, "plan", word, split)
+            rng = sub_rng(seed, key, word, split)
             pool = [s for s in speakers if s["split"] == split]
             if not pool:
                 continue
             if word in COMMAND_WORDS:
                 chosen = [s for s in pool if rng.random() < COMMAND_PARTICIPATION[split]]
             else:
-                chosen = rng.sample(pool, min(UNKNOWN_SPEAKERS_PER_WORD[split], len(pool)))
+                chosen = rng.sample(pool, min(unknown_per_word[split], len(pool)))
             if not chosen:  # every word has clips in every split
                 chosen = [rng.choice(pool)]
             chosen.sort(key=lambda s: s["id"])
@@ -620,6 +643,55 @@ def make_background(seed, out_dir, speakers, log):
 
 # ---------------------------------------------------------------- main
 
+def write_extra_test(args, here, out, voices, vgroups, committed, log):
+    """`--extra-test N`: a test-only folder of N new held-out-pool speakers."""
+    if os.path.samefile(out, here):
+        sys.exit("--extra-test writes a separate test set; give --out another folder than %s" % here)
+    if any(os.path.exists(os.path.join(out, w)) for w in COMMAND_WORDS + UNKNOWN_WORDS):
+        sys.exit("%s already holds word folders; give an empty or new --out" % out)
+    speakers = make_extra_test_speakers(args.seed, voices, vgroups, args.extra_test,
+                                        {s["id"] for s in committed})
+    share = UNKNOWN_SPEAKERS_PER_WORD["testing"] / SPEAKERS_PER_SPLIT["testing"]
+    per_word = dict(UNKNOWN_SPEAKERS_PER_WORD, testing=max(1, math.ceil(share * len(speakers))))
+    clips = plan_clips(args.seed, speakers, key="extra-plan", unknown_per_word=per_word)
+    log("extra test set: %d speakers, %d clips planned" % (len(speakers), len(clips)))
+    for word in COMMAND_WORDS + UNKNOWN_WORDS:
+        os.makedirs(os.path.join(out, word), exist_ok=True)
+    jobs = [(args.seed, out, w, s, k) for (w, s, k) in clips]
+    results = []
+    with multiprocessing.Pool(max(1, args.jobs)) as pool:
+        for i, r in enumerate(pool.imap(synth_clip, jobs, chunksize=8), 1):
+            results.append(r)
+            if i % 100 == 0 or i == len(jobs):
+                log("  %d/%d clips" % (i, len(jobs)))
+    bg_src = os.path.join(here, "_background_noise_")
+    if not args.no_background and os.path.isdir(bg_src):
+        shutil.copytree(bg_src, os.path.join(out, "_background_noise_"), dirs_exist_ok=True)
+    elif not args.no_background:
+        make_background(args.seed, out, committed, log)
+    rels = sorted("%s/%s" % (r["word"], r["file"]) for r in results)
+    for fname in LIST_FILES.values():
+        with open(os.path.join(out, fname), "w", newline="\n") as f:
+            if fname == LIST_FILES["testing"]:
+                f.writelines(rel + "\n" for rel in rels)
+    with open(os.path.join(out, "speakers.csv"), "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["speaker", "split", "voice_group", "family", "voice", "variant", "pitch",
+                    "speed_wpm", "mic_chain", "sox_effects"])
+        for s in sorted(speakers, key=lambda s: s["id"]):
+            w.writerow([s["id"], s["split"], s["group"], s["family"], s["voice"], s["variant"],
+                        s["pitch"], s["speed"], s["chain"], " ".join(s["effects"])])
+    train = [s for s in committed if s["split"] == "training"]
+    for key in ("family", "voice", "variant", "chain"):
+        leak = {s[key] for s in speakers} & {s[key] for s in train}
+        if leak:
+            sys.exit("extra test %s(s) also in training: %s" % (key, sorted(leak)))
+    log("check: families/voices/variants/chains of the extra test set are absent from training")
+    n_cmd = sum(1 for r in results if r["word"] in COMMAND_WORDS)
+    log("extra test set: %d clips (%d command words, %d unknown words) in %s" % (
+        len(results), n_cmd, len(results) - n_cmd, out))
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -629,6 +701,9 @@ def main():
                     help="only use the first N speakers of each split (quick test)")
     ap.add_argument("--jobs", type=int, default=2, help="parallel workers (default %(default)s)")
     ap.add_argument("--no-background", action="store_true", help="skip _background_noise_")
+    ap.add_argument("--extra-test", type=int, default=0, metavar="N",
+                    help="write only N new speakers of the held-out test pool to --out (a bigger "
+                         "leave-voices-out test set; all its clips are in testing_list.txt)")
     ap.add_argument("--show-voices", action="store_true",
                     help="print every voice's text and espeak-ng phonemes per word, then exit")
     args = ap.parse_args()
@@ -659,6 +734,8 @@ def main():
         log("variants %-5s (%d): %s" % (g, len(vgroups[g]), " ".join(vgroups[g])))
     log("variants train (%d, incl. no variant)" % len(vgroups["train"]))
     speakers = make_speakers(args.seed, voices, vgroups, SPEAKERS_PER_SPLIT)
+    if args.extra_test:
+        return write_extra_test(args, here, out, voices, vgroups, speakers, log)
     if args.limit:
         speakers = [s for split in SPLITS
                     for s in [t for t in speakers if t["split"] == split][: args.limit]]

@@ -388,3 +388,178 @@ fn compare_produces_table_and_chart() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(err.matches("not retrained").count(), 2, "{err}");
 }
+
+/// A copy of the shared run, for commands that write into the run folder.
+fn run_copy(tmp: &Path) -> PathBuf {
+    let to = tmp.join("run");
+    std::fs::create_dir_all(&to).unwrap();
+    for e in std::fs::read_dir(&trained().run).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() {
+            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    to
+}
+
+#[test]
+fn detect_sweeps_thresholds_and_writes_csv_json_and_det_plot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = run_copy(tmp.path());
+    let out = run_ok(&[
+        "detect",
+        "--run",
+        run.to_str().unwrap(),
+        "--minutes",
+        "3",
+        "--json",
+    ]);
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let sweep = r["sweep"].as_array().unwrap();
+    assert_eq!(sweep.len(), randommix::detect::sweep_thresholds().len());
+    let at = |t: f64| {
+        sweep
+            .iter()
+            .find(|o| (o["threshold"].as_f64().unwrap() - t).abs() < 1e-6)
+            .unwrap()
+    };
+    let recall = |t: f64| at(t)["recall"].as_f64().unwrap();
+    let fa = |t: f64| at(t)["false_accepts"].as_u64().unwrap();
+    let occurrences = at(0.5)["occurrences"].as_u64().unwrap();
+    assert!(occurrences > 8, "{occurrences} keywords in 3 minutes");
+    // Recall rises as the threshold falls, and so do false accepts.
+    assert!(
+        recall(0.3) >= recall(0.9),
+        "{} < {}",
+        recall(0.3),
+        recall(0.9)
+    );
+    assert!(recall(0.9) >= recall(0.999));
+    assert!(recall(0.5) > 0.5, "recall at 0.5: {}", recall(0.5));
+    assert!(fa(0.3) >= fa(0.9) && fa(0.9) >= fa(0.999));
+    // The stream holds non-speech sounds, not only words and noise files.
+    let kinds = r["stream"]["seconds_by_kind"].as_object().unwrap();
+    for k in ["tone", "hum", "clicks", "music", "keyword", "unknown_word"] {
+        assert!(
+            kinds.get(k).and_then(|v| v.as_f64()).unwrap_or(0.0) > 0.0,
+            "{k}: {kinds:?}"
+        );
+    }
+    assert_eq!(r["budgets"].as_array().unwrap().len(), 2);
+    assert!(
+        r["source"]["checkpoint"]
+            .as_str()
+            .unwrap()
+            .ends_with("best.ckpt")
+    );
+    for f in ["detect_test.json", "detect_test.csv", "detect_test_det.png"] {
+        assert!(run.join(f).is_file(), "{f} missing");
+    }
+    let csv = std::fs::read_to_string(run.join("detect_test.csv")).unwrap();
+    assert_eq!(csv.lines().count(), sweep.len() + 1);
+    assert!(csv.starts_with("threshold,detections,hits,keywords,false_accepts,recall"));
+    let png = std::fs::read(run.join("detect_test_det.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    // The same seed gives the same report.
+    let again: serde_json::Value = serde_json::from_str(&run_ok(&[
+        "detect",
+        "--run",
+        run.to_str().unwrap(),
+        "--minutes",
+        "3",
+        "--json",
+    ]))
+    .unwrap();
+    assert_eq!(again["sweep"], r["sweep"]);
+}
+
+#[test]
+fn detect_on_a_stream_without_keywords_finds_none_at_a_high_threshold() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = run_copy(tmp.path());
+    // 60 s of a quiet room: low noise, nobody speaks.
+    let wav = tmp.path().join("room.wav");
+    let mut rng = 12345u64;
+    let quiet: Vec<f32> = (0..16_000 * 60)
+        .map(|_| {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((rng >> 40) as f32 / (1u64 << 24) as f32 - 0.5) * 0.004
+        })
+        .collect();
+    randommix::audio::write_wav(&wav, &quiet, 16_000).unwrap();
+    let out = run_ok(&[
+        "detect",
+        "--run",
+        run.to_str().unwrap(),
+        "--minutes",
+        "0",
+        "--negative",
+        wav.to_str().unwrap(),
+        "--threshold",
+        "0.99",
+        "--json",
+    ]);
+    let r: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let at = &r["at_threshold"];
+    assert_eq!(at["occurrences"], 0);
+    assert_eq!(at["detections"], 0, "{at}");
+    assert_eq!(at["false_accepts_per_hour"].as_f64(), Some(0.0));
+    let secs = r["stream"]["seconds_by_kind"]["negative_recording"]
+        .as_f64()
+        .unwrap();
+    assert!((secs - 60.0).abs() < 1e-6);
+    // Without keywords there is no false-reject rate to plot.
+    assert!(run.join("detect_test.csv").is_file());
+    assert!(!run.join("detect_test_det.png").exists());
+    // Bad input names the file.
+    let missing = tmp.path().join("nope.wav");
+    let o = bin()
+        .args(["detect", "--run", run.to_str().unwrap(), "--minutes", "0"])
+        .args(["--negative", missing.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("nope.wav"), "{err}");
+}
+
+#[test]
+fn batched_posteriors_give_the_streaming_detections() {
+    use randommix::detect::{DetectConfig, build_stream};
+    use randommix::stream::{PosteriorTrace, Spotter, StreamConfig};
+    let lr = randommix::LoadedRun::open(&trained().run, false).unwrap();
+    let index = randommix::data::index::DatasetIndex::open(&data()).unwrap();
+    let cfg = DetectConfig {
+        minutes: 0.5,
+        seed: 4,
+        ..DetectConfig::default()
+    };
+    let (stream, _, _) = build_stream(&lr, &index, randommix::data::Split::Test, &cfg).unwrap();
+    let sc = StreamConfig {
+        hop_s: 0.1,
+        smooth: 3,
+        threshold: 0.5,
+        thresholds: Vec::new(),
+        refractory_s: 1.0,
+    };
+    let mut sp = Spotter::new(&lr, sc).unwrap();
+    let mut live = Vec::new();
+    for piece in stream.samples.chunks(160) {
+        sp.push(piece, &mut |d| {
+            live.push((d.end_s, d.label.clone(), d.score))
+        })
+        .unwrap();
+    }
+    let trace = PosteriorTrace::compute(&lr, &stream.samples, 0.1, 3).unwrap();
+    let batched = trace.detections(lr.classes(), 0.5, 1.0);
+    assert!(!live.is_empty());
+    assert_eq!(live.len(), batched.len(), "{live:?} vs {batched:?}");
+    for ((t, label, s), (bt, bc, bs)) in live.iter().zip(&batched) {
+        assert!(
+            (t - bt).abs() < 1e-6 && *label == lr.classes()[*bc],
+            "{live:?} vs {batched:?}"
+        );
+        assert!((s - bs).abs() < 1e-4, "{s} vs {bs}");
+    }
+}

@@ -35,6 +35,8 @@ enum Command {
     Predict(cli::PredictArgs),
     /// Find keywords in a long recording with a trained run.
     Spot(cli::SpotArgs),
+    /// False rejects against false accepts per hour on a long labelled stream; CSV + DET plot.
+    Detect(cli::DetectArgs),
     /// Write a trained network as ONNX (with its input normalisation) and a JSON description.
     Export(cli::ExportArgs),
     /// Train the same model under several mixing modes and seeds; table + chart.
@@ -63,6 +65,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Features(a) => cli::features(a),
         Command::Predict(a) => cli::predict(a),
         Command::Spot(a) => cli::spot(a),
+        Command::Detect(a) => cli::detect(a),
         Command::Export(a) => cli::export(a),
         Command::Compare(a) => cli::compare(a),
         Command::Robustness(a) => cli::robustness(a),

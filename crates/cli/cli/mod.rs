@@ -88,6 +88,10 @@ pub struct RecipeArgs {
     /// background recordings for the rest), or `off` for a volume drawn from U(0, 0.1).
     #[arg(long, default_value = "off", value_parser = noise_snr)]
     pub noise_snr: NoiseChoice,
+    /// Probability that a silence sample also holds a synthesized non-speech sound (tone,
+    /// hum, clicks, siren, music, ring), so that the model learns not to fire on them.
+    #[arg(long, default_value_t = randommix::data::AugmentConfig::default().nonspeech_prob)]
+    pub nonspeech: f32,
 }
 
 /// `--noise-snr`: off or a range.
@@ -130,6 +134,7 @@ impl RecipeArgs {
         cfg.label_smoothing = self.label_smoothing;
         cfg.augment.voice = VoiceAugment::scaled(self.voice_aug);
         cfg.augment.noise_snr = self.noise_snr.0;
+        cfg.augment.nonspeech_prob = self.nonspeech;
         cfg.augment.spec_augment = if self.spec_augment {
             SpecAugment::standard()
         } else {
@@ -151,6 +156,45 @@ pub struct EvalArgs {
     #[arg(long, default_value = "test")]
     pub split: Split,
     /// Print one JSON object instead of tables.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `randommix detect`.
+#[derive(Args, Debug)]
+pub struct DetectArgs {
+    /// The run folder.
+    #[arg(long)]
+    pub run: PathBuf,
+    /// Speech Commands folder the stream is built from (default: the run's own).
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Split whose clips make the stream.
+    #[arg(long, default_value = "test")]
+    pub split: Split,
+    /// Minutes of synthesized stream (0: only the --negative recordings).
+    #[arg(long, default_value_t = 60.0)]
+    pub minutes: f32,
+    /// Seed of the stream's composition.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// A recording without keywords appended to the stream (every detection in it is a false
+    /// accept); repeat for several.
+    #[arg(long)]
+    pub negative: Vec<PathBuf>,
+    /// Hop between 1 s windows, in seconds.
+    #[arg(long, default_value_t = 0.1)]
+    pub hop: f32,
+    /// Windows averaged when smoothing the posteriors.
+    #[arg(long, default_value_t = 3)]
+    pub smooth: usize,
+    /// Seconds after a detection during which nothing else is reported.
+    #[arg(long, default_value_t = 1.0)]
+    pub refractory: f32,
+    /// The threshold reported beside the 0.5 and 1 FA/h operating points.
+    #[arg(long, default_value_t = 0.5)]
+    pub threshold: f32,
+    /// Print the report as one JSON object instead of tables.
     #[arg(long)]
     pub json: bool,
 }
@@ -287,6 +331,29 @@ pub fn eval(a: EvalArgs) -> Result<()> {
     let (r, file) = randommix::eval::evaluate(&a.run, a.data.as_deref(), a.split)
         .with_context(|| format!("evaluating {}", a.run.display()))?;
     eprintln!("wrote {}", file.display());
+    if a.json {
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        print!("{}", r.to_text());
+    }
+    Ok(())
+}
+
+pub fn detect(a: DetectArgs) -> Result<()> {
+    let cfg = randommix::detect::DetectConfig {
+        minutes: a.minutes,
+        seed: a.seed,
+        negatives: a.negative,
+        hop_s: a.hop,
+        smooth: a.smooth,
+        refractory_s: a.refractory,
+        threshold: a.threshold,
+    };
+    let (r, files) = randommix::detect::detect(&a.run, a.data.as_deref(), a.split, &cfg)
+        .with_context(|| format!("measuring detection of {}", a.run.display()))?;
+    for f in &files {
+        eprintln!("wrote {}", f.display());
+    }
     if a.json {
         println!("{}", serde_json::to_string(&r)?);
     } else {

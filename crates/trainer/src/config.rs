@@ -157,6 +157,7 @@ impl TrainConfig {
             ("noise probability", a.noise_prob),
             ("noise volume", a.noise_volume),
             ("silence volume", a.silence_volume),
+            ("non-speech probability", a.nonspeech_prob),
         ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(format!("{name} {v} must be in [0, 1]"));

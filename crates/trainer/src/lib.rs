@@ -13,6 +13,7 @@ pub mod checkpoint;
 pub mod config;
 mod csv_out;
 pub mod data;
+pub mod detect;
 pub mod error;
 pub mod eval;
 pub mod experiments;

@@ -51,105 +51,51 @@ pub struct StreamDetection {
     pub end_s: f32,
 }
 
-/// The incremental detector.
-pub struct Spotter<'a> {
-    run: &'a LoadedRun,
+/// Incremental log-mel frames: samples go in as they arrive, each frame comes out once.
+///
+/// Frame `t` is centred on stream sample `t · hop` (the stream is preceded by `n_fft / 2`
+/// zeros, as if it started after silence) and equals the offline front end's interior frames.
+pub struct FrameStream {
     fe: MelFrontend,
-    cfg: StreamConfig,
     n_fft: usize,
     hop: usize,
-    n_frames: usize,
-    eval_every: usize,
     /// Samples of the stream preceded by `n_fft / 2` zeros; `buf[0]` is padded index `base`.
     buf: Vec<f32>,
     base: usize,
     /// Next frame to compute.
     next: usize,
-    frames: VecDeque<Vec<f32>>,
     /// One frame's output and the front end's work space, reused for every frame.
     col: Array2<f32>,
     scratch: crate::features::Scratch,
-    since_eval: usize,
-    history: VecDeque<Vec<f32>>,
-    thresholds: Vec<f32>,
-    keyword: Vec<bool>,
-    armed: Vec<bool>,
-    last: Option<f32>,
 }
 
-impl<'a> Spotter<'a> {
-    /// A detector for `run`.
-    pub fn new(run: &'a LoadedRun, cfg: StreamConfig) -> Result<Spotter<'a>, TrainError> {
-        let hop_ok = cfg.hop_s.is_finite() && cfg.hop_s > 0.0;
-        let refractory_ok = cfg.refractory_s.is_finite() && cfg.refractory_s >= 0.0;
-        let threshold_ok = (0.0..=1.0).contains(&cfg.threshold);
-        if !hop_ok || cfg.smooth == 0 || !threshold_ok || !refractory_ok {
-            return Err(TrainError::Config(format!(
-                "spot: hop {} s must be > 0, smoothing {} ≥ 1, threshold {} in [0, 1], refractory {} s ≥ 0",
-                cfg.hop_s, cfg.smooth, cfg.threshold, cfg.refractory_s
-            )));
-        }
-        let classes = run.classes();
-        let mut thresholds = vec![cfg.threshold; classes.len()];
-        for (name, t) in &cfg.thresholds {
-            let Some(k) = classes.iter().position(|c| c == name) else {
-                return Err(TrainError::Config(format!(
-                    "spot: --threshold-for names {name:?}, which is not a class of this run ({})",
-                    classes.join(", ")
-                )));
-            };
-            if !(0.0..=1.0).contains(t) {
-                return Err(TrainError::Config(format!(
-                    "spot: threshold {t} for {name:?} must be in [0, 1]"
-                )));
-            }
-            thresholds[k] = *t;
-        }
-        let mut mel = run.config.mel.clone();
+impl FrameStream {
+    /// Frames of the front end `mel` (its `center` setting is ignored).
+    pub fn new(mel: &crate::features::MelConfig) -> Result<FrameStream, TrainError> {
+        let mut mel = mel.clone();
         mel.center = false;
         let fe = MelFrontend::new(&mel).map_err(|e| TrainError::Config(e.to_string()))?;
-        let hop = mel.hop_length;
-        let eval_every =
-            ((cfg.hop_s * mel.sample_rate as f32 / hop as f32).round() as usize).max(1);
-        let n_fft = mel.n_fft;
-        let keyword: Vec<bool> = classes
-            .iter()
-            .map(|c| c != SILENCE && c != UNKNOWN)
-            .collect();
         let scratch = fe.scratch();
-        Ok(Spotter {
-            run,
+        Ok(FrameStream {
             col: Array2::zeros((mel.n_mels, 1)),
             scratch,
             fe,
-            n_fft,
-            hop,
-            n_frames: run.frontend.n_frames(run.config.clip_samples),
-            eval_every,
-            buf: vec![0.0; n_fft / 2],
+            n_fft: mel.n_fft,
+            hop: mel.hop_length,
+            buf: vec![0.0; mel.n_fft / 2],
             base: 0,
             next: 0,
-            frames: VecDeque::new(),
-            since_eval: 0,
-            history: VecDeque::new(),
-            armed: vec![true; classes.len()],
-            thresholds,
-            keyword,
-            last: None,
-            cfg,
         })
     }
 
-    fn seconds(&self, padded_sample: usize) -> f32 {
-        padded_sample as f32 / self.run.config.mel.sample_rate as f32
+    /// Frames computed so far.
+    pub fn frames(&self) -> usize {
+        self.next
     }
 
-    /// Feeds samples (mono, at the run's sample rate); calls `emit` for each detection.
-    pub fn push(
-        &mut self,
-        samples: &[f32],
-        emit: &mut dyn FnMut(&StreamDetection),
-    ) -> Result<(), TrainError> {
+    /// Feeds samples; calls `on_frame` with each frame (one log-mel value per band) that
+    /// they complete, in order.
+    pub fn push(&mut self, samples: &[f32], on_frame: &mut dyn FnMut(&[f32])) {
         self.buf.extend_from_slice(samples);
         while self.next * self.hop + self.n_fft <= self.base + self.buf.len() {
             let s = self.next * self.hop - self.base;
@@ -158,15 +104,9 @@ impl<'a> Spotter<'a> {
                 self.col.view_mut(),
                 &mut self.scratch,
             );
-            self.frames.push_back(self.col.column(0).to_vec());
-            if self.frames.len() > self.n_frames {
-                self.frames.pop_front();
-            }
             self.next += 1;
-            self.since_eval += 1;
-            if self.frames.len() == self.n_frames && self.since_eval >= self.eval_every {
-                self.since_eval = 0;
-                self.evaluate(emit);
+            if let Some(frame) = self.col.as_slice() {
+                on_frame(frame);
             }
         }
         // Keep only what the next frame needs.
@@ -175,53 +115,314 @@ impl<'a> Spotter<'a> {
             self.buf.drain(..keep_from.min(self.buf.len()));
             self.base += keep_from;
         }
-        Ok(())
+    }
+}
+
+/// Moving average of the last `n` posterior vectors.
+pub struct Smoother {
+    n: usize,
+    history: VecDeque<Vec<f32>>,
+    mean: Vec<f32>,
+}
+
+impl Smoother {
+    /// Averages over `n ≥ 1` evaluations.
+    pub fn new(n: usize) -> Smoother {
+        Smoother {
+            n: n.max(1),
+            history: VecDeque::new(),
+            mean: Vec::new(),
+        }
     }
 
-    fn evaluate(&mut self, emit: &mut dyn FnMut(&StreamDetection)) {
-        let (m, f) = (self.run.config.mel.n_mels, self.n_frames);
-        let mut x = Array4::<f32>::zeros((1, 1, m, f));
-        for (t, frame) in self.frames.iter().enumerate() {
-            for (k, v) in frame.iter().enumerate() {
-                x[[0, 0, k, t]] = *v;
-            }
-        }
-        if let Some(sl) = x.as_slice_mut() {
-            self.run.norm.apply(sl);
-        }
-        let p = self.run.probabilities(x);
-        self.history.push_back(p.row(0).to_vec());
-        if self.history.len() > self.cfg.smooth {
+    /// Adds one posterior vector and returns the mean of the last `n`.
+    pub fn push(&mut self, p: &[f32]) -> &[f32] {
+        self.history.push_back(p.to_vec());
+        if self.history.len() > self.n {
             self.history.pop_front();
         }
-        let k = self.thresholds.len();
-        let mut sm = vec![0.0f32; k];
+        let len = self.history.len() as f32;
+        self.mean.clear();
+        self.mean.resize(p.len(), 0.0);
         for h in &self.history {
-            for (s, v) in sm.iter_mut().zip(h) {
-                *s += v / self.history.len() as f32;
+            for (s, v) in self.mean.iter_mut().zip(h) {
+                *s += v / len;
             }
         }
-        for ((armed, &s), &t) in self.armed.iter_mut().zip(&sm).zip(&self.thresholds) {
+        &self.mean
+    }
+}
+
+/// The decision rule: a keyword is reported when it is the smoothed argmax (not silence or
+/// unknown) at or above its threshold, nothing was reported in the last `refractory_s`, and
+/// it has dropped below its threshold since it was last reported.
+#[derive(Debug, Clone)]
+pub struct Decider {
+    thresholds: Vec<f32>,
+    keyword: Vec<bool>,
+    armed: Vec<bool>,
+    refractory_s: f32,
+    last: Option<f32>,
+}
+
+impl Decider {
+    /// A rule over `classes` with one threshold per class.
+    pub fn new(classes: &[String], thresholds: Vec<f32>, refractory_s: f32) -> Decider {
+        Decider {
+            keyword: classes
+                .iter()
+                .map(|c| c != SILENCE && c != UNKNOWN)
+                .collect(),
+            armed: vec![true; classes.len()],
+            thresholds,
+            refractory_s,
+            last: None,
+        }
+    }
+
+    /// One evaluation at stream time `t_s` with smoothed posteriors `sm`: the class and score
+    /// reported, if any.
+    pub fn step(&mut self, t_s: f32, sm: &[f32]) -> Option<(usize, f32)> {
+        for ((armed, &s), &t) in self.armed.iter_mut().zip(sm).zip(&self.thresholds) {
             if s < t {
                 *armed = true;
             }
         }
-        let c = crate::eval::argmax(&sm);
-        // The last frame is centred on padded sample (next − 1)·hop + n_fft/2, i.e. stream
-        // sample (next − 1)·hop.
-        let end_s = self.seconds((self.next - 1) * self.hop);
-        let start_s = (end_s - self.seconds(self.run.config.clip_samples)).max(0.0);
-        let quiet = self.last.is_none_or(|t| end_s - t >= self.cfg.refractory_s);
+        let c = crate::eval::argmax(sm);
+        let quiet = self.last.is_none_or(|l| t_s - l >= self.refractory_s);
         if self.keyword[c] && sm[c] >= self.thresholds[c] && self.armed[c] && quiet {
             self.armed[c] = false;
-            self.last = Some(end_s);
+            self.last = Some(t_s);
+            return Some((c, sm[c]));
+        }
+        None
+    }
+}
+
+/// Checks a [`StreamConfig`] against a run: the per-class thresholds.
+fn class_thresholds(run: &LoadedRun, cfg: &StreamConfig) -> Result<Vec<f32>, TrainError> {
+    let hop_ok = cfg.hop_s.is_finite() && cfg.hop_s > 0.0;
+    let refractory_ok = cfg.refractory_s.is_finite() && cfg.refractory_s >= 0.0;
+    let threshold_ok = (0.0..=1.0).contains(&cfg.threshold);
+    if !hop_ok || cfg.smooth == 0 || !threshold_ok || !refractory_ok {
+        return Err(TrainError::Config(format!(
+            "spot: hop {} s must be > 0, smoothing {} ≥ 1, threshold {} in [0, 1], refractory {} s ≥ 0",
+            cfg.hop_s, cfg.smooth, cfg.threshold, cfg.refractory_s
+        )));
+    }
+    let classes = run.classes();
+    let mut thresholds = vec![cfg.threshold; classes.len()];
+    for (name, t) in &cfg.thresholds {
+        let Some(k) = classes.iter().position(|c| c == name) else {
+            return Err(TrainError::Config(format!(
+                "spot: --threshold-for names {name:?}, which is not a class of this run ({})",
+                classes.join(", ")
+            )));
+        };
+        if !(0.0..=1.0).contains(t) {
+            return Err(TrainError::Config(format!(
+                "spot: threshold {t} for {name:?} must be in [0, 1]"
+            )));
+        }
+        thresholds[k] = *t;
+    }
+    Ok(thresholds)
+}
+
+/// Frames between model evaluations for a hop of `hop_s` seconds.
+fn eval_every(run: &LoadedRun, hop_s: f32) -> usize {
+    let mel = &run.config.mel;
+    ((hop_s * mel.sample_rate as f32 / mel.hop_length as f32).round() as usize).max(1)
+}
+
+/// The incremental detector: [`FrameStream`] → the model on the last second every hop →
+/// [`Smoother`] → [`Decider`].
+pub struct Spotter<'a> {
+    run: &'a LoadedRun,
+    frames: FrameStream,
+    n_frames: usize,
+    eval_every: usize,
+    window: VecDeque<Vec<f32>>,
+    since_eval: usize,
+    smoother: Smoother,
+    decider: Decider,
+}
+
+impl<'a> Spotter<'a> {
+    /// A detector for `run`.
+    pub fn new(run: &'a LoadedRun, cfg: StreamConfig) -> Result<Spotter<'a>, TrainError> {
+        let thresholds = class_thresholds(run, &cfg)?;
+        Ok(Spotter {
+            run,
+            frames: FrameStream::new(&run.config.mel)?,
+            n_frames: run.frontend.n_frames(run.config.clip_samples),
+            eval_every: eval_every(run, cfg.hop_s),
+            window: VecDeque::new(),
+            since_eval: 0,
+            smoother: Smoother::new(cfg.smooth),
+            decider: Decider::new(run.classes(), thresholds, cfg.refractory_s),
+        })
+    }
+
+    /// Feeds samples (mono, at the run's sample rate); calls `emit` for each detection.
+    pub fn push(
+        &mut self,
+        samples: &[f32],
+        emit: &mut dyn FnMut(&StreamDetection),
+    ) -> Result<(), TrainError> {
+        let mut ready = Vec::new();
+        let (n_frames, every) = (self.n_frames, self.eval_every);
+        let (window, since) = (&mut self.window, &mut self.since_eval);
+        let mut frame = self.frames.frames();
+        self.frames.push(samples, &mut |f| {
+            window.push_back(f.to_vec());
+            if window.len() > n_frames {
+                window.pop_front();
+            }
+            *since += 1;
+            if window.len() == n_frames && *since >= every {
+                *since = 0;
+                ready.push((
+                    window_features(window.iter().map(Vec::as_slice), n_frames),
+                    frame,
+                ));
+            }
+            frame += 1;
+        });
+        for (x, frame) in ready {
+            self.evaluate(x, frame, emit);
+        }
+        Ok(())
+    }
+
+    fn evaluate(
+        &mut self,
+        mut x: Array4<f32>,
+        frame: usize,
+        emit: &mut dyn FnMut(&StreamDetection),
+    ) {
+        if let Some(sl) = x.as_slice_mut() {
+            self.run.norm.apply(sl);
+        }
+        let p = self.run.probabilities(x);
+        let sm = self.smoother.push(p.row(0).as_slice().unwrap_or(&[]));
+        let end_s = frame_time(self.run, frame);
+        if let Some((c, score)) = self.decider.step(end_s, sm) {
             emit(&StreamDetection {
                 label: self.run.classes()[c].clone(),
-                score: sm[c],
-                start_s,
+                score,
+                start_s: (end_s - self.run.config.clip_samples as f32 / rate(self.run)).max(0.0),
                 end_s,
             });
         }
+    }
+}
+
+fn rate(run: &LoadedRun) -> f32 {
+    run.config.mel.sample_rate as f32
+}
+
+/// Stream time (s) of the centre of frame `t`.
+fn frame_time(run: &LoadedRun, t: usize) -> f32 {
+    (t * run.config.mel.hop_length) as f32 / rate(run)
+}
+
+/// `[1, 1, mels, frames]` from `n_frames` frames, oldest first (not normalised).
+fn window_features<'f>(frames: impl Iterator<Item = &'f [f32]>, n_frames: usize) -> Array4<f32> {
+    let mut x: Option<Array4<f32>> = None;
+    for (t, frame) in frames.enumerate() {
+        let x = x.get_or_insert_with(|| Array4::zeros((1, 1, frame.len(), n_frames)));
+        for (k, v) in frame.iter().enumerate() {
+            x[[0, 0, k, t]] = *v;
+        }
+    }
+    x.unwrap_or_else(|| Array4::zeros((1, 1, 0, n_frames)))
+}
+
+/// Smoothed posteriors of a whole recording, one row per model evaluation, as the
+/// [`Spotter`] computes them (the windows are batched, so the model runs faster).
+#[derive(Debug, Clone)]
+pub struct PosteriorTrace {
+    /// Stream time of each evaluation (the end of its 1 s window), seconds.
+    pub times: Vec<f32>,
+    /// Smoothed class probabilities `[evaluations, classes]`.
+    pub probs: Array2<f32>,
+}
+
+impl PosteriorTrace {
+    /// Evaluates `run` every `hop_s` over `samples` (mono, the run's rate), smoothing over
+    /// `smooth` evaluations.
+    pub fn compute(
+        run: &LoadedRun,
+        samples: &[f32],
+        hop_s: f32,
+        smooth: usize,
+    ) -> Result<PosteriorTrace, TrainError> {
+        if !(hop_s.is_finite() && hop_s > 0.0) || smooth == 0 {
+            return Err(TrainError::Config(format!(
+                "hop {hop_s} s must be > 0 and smoothing {smooth} ≥ 1"
+            )));
+        }
+        let m = run.config.mel.n_mels;
+        let n_frames = run.frontend.n_frames(run.config.clip_samples);
+        let every = eval_every(run, hop_s);
+        let mut fs = FrameStream::new(&run.config.mel)?;
+        let mut all: Vec<f32> = Vec::new();
+        fs.push(samples, &mut |f| all.extend_from_slice(f));
+        let t_total = all.len() / m.max(1);
+        let ends: Vec<usize> = if t_total >= n_frames {
+            (n_frames - 1..t_total).step_by(every).collect()
+        } else {
+            Vec::new()
+        };
+        let k = run.classes().len();
+        let mut probs = Array2::<f32>::zeros((ends.len(), k));
+        let mut smoother = Smoother::new(smooth);
+        let batch = run.config.eval_batch_size.max(1);
+        for (c, chunk) in ends.chunks(batch).enumerate() {
+            let mut x = Array4::<f32>::zeros((chunk.len(), 1, m, n_frames));
+            for (b, &end) in chunk.iter().enumerate() {
+                let first = end + 1 - n_frames;
+                for t in 0..n_frames {
+                    let f = &all[(first + t) * m..(first + t + 1) * m];
+                    for (kk, v) in f.iter().enumerate() {
+                        x[[b, 0, kk, t]] = *v;
+                    }
+                }
+            }
+            if let Some(sl) = x.as_slice_mut() {
+                run.norm.apply(sl);
+            }
+            let p = run.probabilities(x);
+            for (b, row) in p.outer_iter().enumerate() {
+                let sm = smoother.push(row.as_slice().unwrap_or(&[]));
+                probs
+                    .row_mut(c * batch + b)
+                    .assign(&ndarray::ArrayView1::from(sm));
+            }
+        }
+        Ok(PosteriorTrace {
+            times: ends.iter().map(|&t| frame_time(run, t)).collect(),
+            probs,
+        })
+    }
+
+    /// The detections of the [`Decider`] with one `threshold` for every keyword:
+    /// `(time, class, score)` in order.
+    pub fn detections(
+        &self,
+        classes: &[String],
+        threshold: f32,
+        refractory_s: f32,
+    ) -> Vec<(f32, usize, f32)> {
+        let mut d = Decider::new(classes, vec![threshold; classes.len()], refractory_s);
+        let mut out = Vec::new();
+        for (&t, row) in self.times.iter().zip(self.probs.outer_iter()) {
+            if let Some((c, s)) = d.step(t, row.as_slice().unwrap_or(&[])) {
+                out.push((t, c, s));
+            }
+        }
+        out
     }
 }
 

@@ -5,6 +5,7 @@ pub mod index;
 pub mod noise;
 pub mod pipeline;
 pub mod seeds;
+pub mod sounds;
 pub mod task;
 pub mod voice;
 

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::DataError;
 use super::index::DatasetIndex;
 use super::noise::{NoiseSnr, add_at_snr, white_noise};
+use super::sounds::{self, Sound};
 use super::task::{Item, Source};
 use super::voice::{SpecAugment, VoiceAugment};
 use crate::audio;
@@ -38,6 +39,11 @@ pub struct AugmentConfig {
     /// from U(0, `noise_volume`); off (`None`) in runs saved before it existed.
     #[serde(default)]
     pub noise_snr: Option<NoiseSnr>,
+    /// Probability that a training silence sample also holds a synthesized non-speech sound
+    /// (tone, hum, clicks, siren, music, ring; [`super::sounds`]), so that the model does not
+    /// take such sounds for words; 0 in runs saved before it existed.
+    #[serde(default)]
+    pub nonspeech_prob: f32,
 }
 
 impl Default for AugmentConfig {
@@ -50,6 +56,7 @@ impl Default for AugmentConfig {
             voice: VoiceAugment::off(),
             spec_augment: SpecAugment::default(),
             noise_snr: None,
+            nonspeech_prob: 0.5,
         }
     }
 }
@@ -158,6 +165,13 @@ impl AudioStore {
             Source::Silence => {
                 let v = rng.random::<f32>() * aug.silence_volume;
                 self.add_noise(out, v, rng);
+                if aug.nonspeech_prob > 0.0 && rng.random::<f32>() < aug.nonspeech_prob {
+                    let kind = Sound::ALL[rng.random_range(0..Sound::ALL.len())];
+                    let x = sounds::synth(kind, out.len(), audio::SAMPLE_RATE, rng);
+                    for (o, s) in out.iter_mut().zip(&x) {
+                        *o = (*o + s).clamp(-1.0, 1.0);
+                    }
+                }
             }
             Source::Clip(i) => {
                 let clip = self.clip(i);

@@ -43,7 +43,9 @@ pub use panel::{
     MaskSummary, MixPanel, PanelLayout, PanelMask, PanelSidecar, render_panel, sidecar_path,
     write_panel,
 };
-pub use plot::{bar_chart_png, line_plot_png, render_bar_chart, render_line_plot};
+pub use plot::{
+    bar_chart_png, det_plot_png, line_plot_png, render_bar_chart, render_det_plot, render_line_plot,
+};
 pub use spectrogram::{
     SpecStyle, auto_db_range, render_spectrogram, resolve_db_range, save_spectrogram_png,
 };

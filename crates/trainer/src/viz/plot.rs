@@ -494,6 +494,162 @@ pub fn line_plot_png(
     render_line_plot(title, x_label, y_label, x_ticks, series)?.save_png(path)
 }
 
+/// Draws a DET curve: false-reject rate (%, linear) against false accepts per hour (log
+/// scale), one line per series, with dashed vertical guides at `budgets` (e.g. 0.5 and 1
+/// FA/h), and returns the image.
+///
+/// A point with 0 false accepts is drawn at the left edge, `floor` (pass one false accept
+/// over the stream's length: the smallest rate the stream can measure); the axis label says
+/// so. NaN coordinates are skipped.
+///
+/// # Errors
+/// [`VizError::Empty`] for no series or no finite point, [`VizError::InvalidValue`] for a
+/// negative, infinite or zero `floor`, or an infinite or negative coordinate.
+pub fn render_det_plot(
+    title: &str,
+    series: &[(String, Vec<(f64, f64)>)],
+    budgets: &[f64],
+    floor: f64,
+) -> Result<RgbImage, VizError> {
+    if series.is_empty() {
+        return Err(VizError::Empty { what: "series" });
+    }
+    if !(floor.is_finite() && floor > 0.0) {
+        return Err(VizError::InvalidValue {
+            what: "floor".into(),
+            value: floor,
+            reason: "must be finite and > 0",
+        });
+    }
+    for (name, pts) in series {
+        for (i, &(x, y)) in pts.iter().enumerate() {
+            for v in [x, y] {
+                if v.is_infinite() || v < 0.0 {
+                    return Err(VizError::InvalidValue {
+                        what: format!("series {name:?}[{i}]"),
+                        value: v,
+                        reason: "must be finite and ≥ 0 (NaN skips the point)",
+                    });
+                }
+            }
+        }
+    }
+    let finite = || {
+        series
+            .iter()
+            .flat_map(|(_, p)| p.iter().copied())
+            .filter(|(x, y)| !x.is_nan() && !y.is_nan())
+    };
+    if finite().next().is_none() {
+        return Err(VizError::Empty {
+            what: "finite points",
+        });
+    }
+    let lo_dec = floor.log10().floor() as i32;
+    let max_x = finite().map(|p| p.0).fold(floor, f64::max);
+    let hi_dec = (max_x.log10().ceil() as i32).max(lo_dec + 1);
+    let y_axis = Axis {
+        lo: 0.0,
+        hi: 100.0,
+        step: 10.0,
+        decimals: 0,
+    };
+    let legend: Vec<String> = series
+        .iter()
+        .map(|(s, _)| shorten(s, MAX_LEGEND_CHARS))
+        .collect();
+    let legend_w = legend.iter().map(|s| text_width(s, 1)).max().unwrap_or(0) + 44;
+    let left = MARGIN + 8 + 10 + tick_label_width(&y_axis) + 8;
+    let top = MARGIN + 16 + 18;
+    let decades = hi_dec - lo_dec;
+    let plot_w = (decades * 90).max(420);
+    let plot_h = PLOT_H;
+    let width = (left + plot_w + 16 + legend_w + MARGIN).max(text_width(title, 2) + 2 * MARGIN);
+    let height = top + plot_h + 8 + 10 + 8 + 8 + MARGIN;
+    let mut im = RgbImage::new(width as usize, height as usize, BG)?;
+    draw_frame(
+        &mut im,
+        title,
+        "false rejects (%)",
+        &y_axis,
+        (left, top, plot_w, plot_h),
+    );
+    let x_of = |v: f64| {
+        let l = v.max(floor).log10();
+        left + ((l - lo_dec as f64) / decades as f64 * plot_w as f64).round() as i32
+    };
+    for d in lo_dec..=hi_dec {
+        let v = 10f64.powi(d);
+        let x = x_of(v);
+        im.fill_rect(x, top, 1, plot_h, GRID);
+        im.fill_rect(x, top + plot_h, 1, 5, INK);
+        let label = if d >= 0 {
+            format!("{v:.0}")
+        } else {
+            format!("{:.*}", (-d) as usize, v)
+        };
+        im.draw_text_centered(x, top + plot_h + 8, &label, 1, INK);
+    }
+    for &b in budgets {
+        if b > 0.0 && b.is_finite() {
+            let x = x_of(b);
+            let mut y = top;
+            while y < top + plot_h {
+                im.fill_rect(x, y, 1, 4, DIM);
+                y += 8;
+            }
+        }
+    }
+    let x_label = format!("false accepts per hour (log; 0 drawn at {floor:.3})");
+    im.draw_text_centered(
+        left + plot_w / 2,
+        top + plot_h + 26,
+        &shorten(&x_label, (plot_w / 8) as usize),
+        1,
+        INK,
+    );
+    for (k, (_, pts)) in series.iter().enumerate() {
+        let color = PALETTE[k % PALETTE.len()];
+        let mut pts: Vec<(i32, i32)> = pts
+            .iter()
+            .filter(|(x, y)| !x.is_nan() && !y.is_nan())
+            .map(|&(x, y)| (x_of(x), y_axis.y(y.min(100.0), top, plot_h)))
+            .collect();
+        pts.sort();
+        for w in pts.windows(2) {
+            im.draw_line(w[0].0, w[0].1, w[1].0, w[1].1, 2, color);
+        }
+        for &(x, y) in &pts {
+            draw_marker(&mut im, MARKERS[k % MARKERS.len()], x, y, 3, color);
+        }
+    }
+    let lx = left + plot_w + 16;
+    let legend_h = series.len() as i32 * 16 + 10;
+    im.stroke_rect(lx, top, legend_w, legend_h, 1, GRID);
+    for (k, name) in legend.iter().enumerate() {
+        let color = PALETTE[k % PALETTE.len()];
+        let y = top + 12 + k as i32 * 16;
+        im.draw_line(lx + 6, y, lx + 30, y, 2, color);
+        draw_marker(&mut im, MARKERS[k % MARKERS.len()], lx + 18, y, 3, color);
+        im.draw_text(lx + 38, y - 4, name, 1, INK);
+    }
+    Ok(im)
+}
+
+/// Renders [`render_det_plot`] and writes it to `path` as a PNG, atomically.
+///
+/// # Errors
+/// Those of [`render_det_plot`], and [`VizError::Write`] naming `path`.
+pub fn det_plot_png(
+    path: &Path,
+    title: &str,
+    series: &[(String, Vec<(f64, f64)>)],
+    budgets: &[f64],
+    floor: f64,
+) -> Result<(), VizError> {
+    render_det_plot(title, series, budgets, floor)?.save_png(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -521,5 +677,25 @@ mod tests {
         let w = wrap_label(&"x".repeat(100), 10);
         assert_eq!(w.len(), MAX_LABEL_LINES);
         assert!(w[2].ends_with('~') && w[2].chars().count() == 10);
+    }
+
+    #[test]
+    fn det_plot_draws_and_rejects_bad_input() {
+        let pts = vec![(0.0, 40.0), (0.5, 20.0), (3.0, 10.0), (120.0, 1.0)];
+        let im =
+            render_det_plot("DET", &[("a".into(), pts.clone())], &[0.5, 1.0], 0.1).expect("plot");
+        assert!(im.width() >= 420 && im.height() > PLOT_H as usize);
+        // The series colour appears (the curve is drawn).
+        let blue = PALETTE[0];
+        let any = (0..im.width())
+            .flat_map(|x| (0..im.height()).map(move |y| (x, y)))
+            .any(|(x, y)| im.pixel(x, y) == Some(blue));
+        assert!(any);
+        assert!(render_det_plot("DET", &[], &[], 0.1).is_err());
+        assert!(render_det_plot("DET", &[("a".into(), pts.clone())], &[], 0.0).is_err());
+        let bad = vec![(f64::INFINITY, 1.0)];
+        assert!(render_det_plot("DET", &[("a".into(), bad)], &[], 0.1).is_err());
+        let nan = vec![(f64::NAN, 1.0)];
+        assert!(render_det_plot("DET", &[("a".into(), nan)], &[], 0.1).is_err());
     }
 }

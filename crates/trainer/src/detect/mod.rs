@@ -1,0 +1,461 @@
+//! Detection as it is judged in deployment: false rejects at a fixed number of false
+//! accepts per hour (FA/h), over a threshold sweep, on a long stream.
+//!
+//! The stream is built from a split of a data set ([`compose`]): its keyword clips placed
+//! among its unknown words, silence, the data set's background noise and synthesized
+//! non-speech sounds ([`crate::data::sounds`]: tones, hum, clicks, sirens, music, rings), at known, seeded
+//! times; the user's own recordings without keywords can be appended. The streaming
+//! detector's posteriors are computed once ([`crate::stream::PosteriorTrace`], the same
+//! frames, model and smoothing as `spot -`), and its decision rule is replayed for every
+//! threshold ([`score`]). FA/h counts false accepts over the whole stream's length.
+
+pub mod compose;
+pub mod score;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+
+use crate::audio;
+use crate::checkpoint::RunPaths;
+use crate::data::index::{DatasetIndex, Split};
+use crate::data::task::{SILENCE, UNKNOWN};
+use crate::error::TrainError;
+use crate::eval::EvalSource;
+use crate::loaded::LoadedRun;
+use crate::stream::PosteriorTrace;
+
+pub use compose::{Kind, LabelledStream};
+pub use score::Outcome;
+
+/// The false-accept budgets reported (FA/h).
+pub const BUDGETS: [f64; 2] = [0.5, 1.0];
+
+/// What to measure and how.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DetectConfig {
+    /// Minutes of synthesized stream (0: only the negative recordings).
+    pub minutes: f32,
+    /// Seed of the stream's composition.
+    pub seed: u64,
+    /// Recordings without keywords appended to the stream (any rate; resampled to 16 kHz).
+    pub negatives: Vec<PathBuf>,
+    /// Seconds between model evaluations.
+    pub hop_s: f32,
+    /// Evaluations averaged when smoothing.
+    pub smooth: usize,
+    /// Seconds after a detection during which nothing else is reported.
+    pub refractory_s: f32,
+    /// The threshold reported beside the budgets (`spot`'s default).
+    pub threshold: f32,
+}
+
+impl Default for DetectConfig {
+    fn default() -> Self {
+        DetectConfig {
+            minutes: 60.0,
+            seed: 0,
+            negatives: Vec::new(),
+            hop_s: 0.1,
+            smooth: 3,
+            refractory_s: 1.0,
+            threshold: 0.5,
+        }
+    }
+}
+
+/// The thresholds of the sweep: 0.05 … 0.95 by 0.05, then 0.96 … 0.99 and 0.995, 0.999.
+pub fn sweep_thresholds() -> Vec<f32> {
+    let mut t: Vec<f32> = (1..=19).map(|k| (5 * k) as f32 / 100.0).collect();
+    t.extend([0.96, 0.97, 0.98, 0.99, 0.995, 0.999]);
+    t
+}
+
+/// What the stream held.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StreamSummary {
+    /// Length in hours.
+    pub hours: f64,
+    /// Keyword occurrences.
+    pub keywords: usize,
+    /// Seconds of each kind of audio.
+    pub seconds_by_kind: BTreeMap<String, f64>,
+    /// Distinct clips it was built from: keyword clips and unknown-word clips.
+    pub keyword_clips: usize,
+    /// See `keyword_clips`.
+    pub unknown_clips: usize,
+}
+
+/// An operating point: the best recall within a false-accept budget.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperatingPoint {
+    /// The budget, false accepts per hour.
+    pub budget_fa_per_hour: f64,
+    /// The outcome at the lowest swept threshold within it (none when no threshold is).
+    pub outcome: Option<Outcome>,
+}
+
+/// The report of a detection run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DetectReport {
+    /// The split the stream was built from.
+    pub split: String,
+    /// Data, task, checkpoint and date.
+    pub source: EvalSource,
+    /// The settings.
+    pub config: DetectConfig,
+    /// What the stream held.
+    pub stream: StreamSummary,
+    /// One outcome per swept threshold, in increasing order.
+    pub sweep: Vec<Outcome>,
+    /// The outcome at `config.threshold`.
+    pub at_threshold: Outcome,
+    /// The best recall within 0.5 and within 1 FA/h.
+    pub budgets: Vec<OperatingPoint>,
+}
+
+impl DetectReport {
+    /// The sweep as CSV: one row per threshold.
+    pub fn csv(&self) -> Vec<u8> {
+        let rows = self.sweep.iter().map(|o| {
+            vec![
+                format!("{}", o.threshold),
+                o.detections.to_string(),
+                o.hits.to_string(),
+                o.occurrences.to_string(),
+                o.false_accepts.to_string(),
+                format!("{:.4}", o.recall),
+                format!("{:.4}", o.false_reject_rate),
+                format!("{:.3}", o.false_accepts_per_hour),
+                format!("{:.3}", o.latency_median_s),
+            ]
+        });
+        crate::csv_out::csv_bytes(
+            &[
+                "threshold",
+                "detections",
+                "hits",
+                "keywords",
+                "false_accepts",
+                "recall",
+                "false_reject_rate",
+                "false_accepts_per_hour",
+                "latency_median_s",
+            ],
+            rows,
+        )
+    }
+
+    /// A plain-text summary.
+    pub fn to_text(&self) -> String {
+        let s = &self.stream;
+        let mut t = format!(
+            "stream: {:.2} h from the {} split of {} ({} keywords from {} clips, {} unknown-word clips)\n",
+            s.hours,
+            self.split,
+            self.source.data.display(),
+            s.keywords,
+            s.keyword_clips,
+            s.unknown_clips
+        );
+        let kinds: Vec<String> = s
+            .seconds_by_kind
+            .iter()
+            .map(|(k, v)| format!("{k} {:.0} s", v))
+            .collect();
+        t += &format!("  audio: {}\n", kinds.join(", "));
+        t += &format!(
+            "{:>9} {:>8} {:>8} {:>8} {:>10}\n",
+            "threshold", "recall", "FRR", "FA", "FA/h"
+        );
+        for o in &self.sweep {
+            t += &format!(
+                "{:>9.3} {:>7.1}% {:>7.1}% {:>8} {:>10.2}\n",
+                o.threshold,
+                100.0 * o.recall,
+                100.0 * o.false_reject_rate,
+                o.false_accepts,
+                o.false_accepts_per_hour
+            );
+        }
+        for b in &self.budgets {
+            t += &match &b.outcome {
+                Some(o) => format!(
+                    "at ≤ {} FA/h: FRR {:.1}% (threshold {}, {:.2} FA/h)\n",
+                    b.budget_fa_per_hour,
+                    100.0 * o.false_reject_rate,
+                    o.threshold,
+                    o.false_accepts_per_hour
+                ),
+                None => format!(
+                    "at ≤ {} FA/h: not reached by any swept threshold\n",
+                    b.budget_fa_per_hour
+                ),
+            };
+        }
+        let o = &self.at_threshold;
+        let fa: Vec<String> = o
+            .false_accepts_by_kind
+            .iter()
+            .map(|(k, v)| format!("{k} {v}"))
+            .collect();
+        t += &format!(
+            "at threshold {}: FRR {:.1}%, {:.2} FA/h ({}), latency after the word: median {:.2} s, 90 % {:.2} s\n",
+            o.threshold,
+            100.0 * o.false_reject_rate,
+            o.false_accepts_per_hour,
+            if fa.is_empty() {
+                "no false accepts".to_string()
+            } else {
+                format!("false accepts on: {}", fa.join(", "))
+            },
+            o.latency_median_s,
+            o.latency_p90_s
+        );
+        t
+    }
+}
+
+/// Builds the labelled stream of `split` of `index` for `run`.
+pub fn build_stream(
+    run: &LoadedRun,
+    index: &DatasetIndex,
+    split: Split,
+    cfg: &DetectConfig,
+) -> Result<(LabelledStream, usize, usize), TrainError> {
+    let classes = run.classes();
+    let len = run.config.clip_samples;
+    let mut keywords = Vec::new();
+    let mut unknown = Vec::new();
+    for e in index.entries.iter().filter(|e| e.split == split) {
+        let class = classes.iter().position(|c| *c == e.word);
+        let is_keyword = matches!(class, Some(k) if classes[k] != SILENCE && classes[k] != UNKNOWN);
+        // In the 12-class task every other word is unknown; with all words as classes
+        // there are no unknown words.
+        let is_unknown = class.is_none() && classes.iter().any(|c| c == UNKNOWN);
+        if !(is_keyword || is_unknown) {
+            continue;
+        }
+        let clip =
+            audio::load_clip(&index.path_of(e), len).map_err(crate::data::DataError::from)?;
+        match class {
+            Some(k) if is_keyword => keywords.push((clip, k)),
+            _ => unknown.push(clip),
+        }
+    }
+    if cfg.minutes > 0.0 && keywords.is_empty() {
+        return Err(TrainError::Config(format!(
+            "{}: the {} split has no keyword clips to build a stream from",
+            index.root.display(),
+            split.name()
+        )));
+    }
+    let mut noise = Vec::new();
+    for p in &index.noise_files {
+        noise.push(
+            audio::read_wav(p)
+                .map_err(crate::data::DataError::from)?
+                .samples,
+        );
+    }
+    let mut negatives = Vec::new();
+    for p in &cfg.negatives {
+        let d = audio::read_wav(p).map_err(crate::data::DataError::from)?;
+        if d.samples.is_empty() {
+            return Err(TrainError::Config(format!("{}: no samples", p.display())));
+        }
+        negatives.push(d.samples);
+    }
+    let ing = compose::Ingredients {
+        keywords: &keywords,
+        unknown: &unknown,
+        noise: &noise,
+        negatives: &negatives,
+        rate: run.config.mel.sample_rate,
+    };
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let s = compose::compose(&ing, cfg.minutes * 60.0, &mut rng);
+    Ok((s, keywords.len(), unknown.len()))
+}
+
+/// Runs the detector over `stream` and scores every swept threshold.
+pub fn measure(
+    run: &LoadedRun,
+    stream: &LabelledStream,
+    cfg: &DetectConfig,
+) -> Result<(Vec<Outcome>, Outcome), TrainError> {
+    if !(0.0..=1.0).contains(&cfg.threshold)
+        || !cfg.refractory_s.is_finite()
+        || cfg.refractory_s < 0.0
+    {
+        return Err(TrainError::Config(format!(
+            "threshold {} must be in [0, 1] and refractory {} s ≥ 0",
+            cfg.threshold, cfg.refractory_s
+        )));
+    }
+    let rate = run.config.mel.sample_rate;
+    let trace = PosteriorTrace::compute(run, &stream.samples, cfg.hop_s, cfg.smooth)?;
+    let window_s = run.config.clip_samples as f32 / rate as f32;
+    // The word must be inside the scored window: reported at most one window (plus the
+    // smoothing delay) after it ends.
+    let tolerance_s = window_s + cfg.smooth as f32 * cfg.hop_s;
+    let at = |t: f32| {
+        let d = trace.detections(run.classes(), t, cfg.refractory_s);
+        score::score(stream, rate, &d, t, window_s, tolerance_s)
+    };
+    let sweep = sweep_thresholds().into_iter().map(at).collect();
+    Ok((sweep, at(cfg.threshold)))
+}
+
+/// Summarises what `stream` holds.
+pub fn summarize(
+    stream: &LabelledStream,
+    rate: u32,
+    kw_clips: usize,
+    unk_clips: usize,
+) -> StreamSummary {
+    let sr = rate as f64;
+    let mut by: BTreeMap<String, f64> = BTreeMap::new();
+    let mut covered = 0usize;
+    for g in &stream.segments {
+        *by.entry(g.kind.name()).or_default() += (g.end - g.start) as f64 / sr;
+        covered += g.end - g.start;
+    }
+    *by.entry(Kind::Silence.name()).or_default() +=
+        stream.samples.len().saturating_sub(covered) as f64 / sr;
+    StreamSummary {
+        hours: stream.samples.len() as f64 / sr / 3600.0,
+        keywords: stream.occurrences.len(),
+        seconds_by_kind: by,
+        keyword_clips: kw_clips,
+        unknown_clips: unk_clips,
+    }
+}
+
+/// The report of the detector of `run` on a stream built from `split` of `root`.
+pub fn detect_report(
+    run: &LoadedRun,
+    run_dir: &Path,
+    root: &Path,
+    split: Split,
+    cfg: &DetectConfig,
+) -> Result<DetectReport, TrainError> {
+    let index = DatasetIndex::open(root)?;
+    let (_task, _items) = crate::eval::split_items(run, &index, split)?;
+    let (stream, kw, unk) = build_stream(run, &index, split, cfg)?;
+    if stream.samples.len() < run.config.clip_samples {
+        return Err(TrainError::Config(
+            "the stream is shorter than one window: give --minutes > 0 or a longer --negative recording"
+                .into(),
+        ));
+    }
+    let (sweep, at_threshold) = measure(run, &stream, cfg)?;
+    let budgets = BUDGETS
+        .iter()
+        .map(|&b| OperatingPoint {
+            budget_fa_per_hour: b,
+            outcome: score::at_budget(&sweep, b).cloned(),
+        })
+        .collect();
+    Ok(DetectReport {
+        split: split.name().to_string(),
+        source: EvalSource::now(
+            root,
+            &run.config.task,
+            &RunPaths::new(run_dir).best(),
+            run.checkpoint_epoch,
+        ),
+        config: cfg.clone(),
+        stream: summarize(&stream, run.config.mel.sample_rate, kw, unk),
+        sweep,
+        at_threshold,
+        budgets,
+    })
+}
+
+/// The files a report is written to: `<stem>.json`, `<stem>.csv` and `<stem>_det.png`.
+pub fn output_files(stem: &Path) -> [PathBuf; 3] {
+    let with = |suffix: &str| {
+        let mut s = stem.as_os_str().to_owned();
+        s.push(suffix);
+        PathBuf::from(s)
+    };
+    [with(".json"), with(".csv"), with("_det.png")]
+}
+
+/// Writes the report's JSON, CSV and DET plot next to `stem`, each atomically, and returns
+/// the files written. A stream without keywords has no false-reject rate, so no DET plot.
+pub fn write_report(
+    report: &DetectReport,
+    stem: &Path,
+    label: &str,
+) -> Result<Vec<PathBuf>, TrainError> {
+    let [json_path, csv_path, png_path] = output_files(stem);
+    let json = serde_json::to_vec_pretty(report).map_err(|e| TrainError::Config(e.to_string()))?;
+    crate::io::atomic_write_bytes(&json_path, &json)?;
+    crate::io::atomic_write_bytes(&csv_path, &report.csv())?;
+    let mut files = vec![json_path, csv_path];
+    if report.stream.keywords == 0 {
+        return Ok(files);
+    }
+    let pts: Vec<(f64, f64)> = report
+        .sweep
+        .iter()
+        .map(|o| (o.false_accepts_per_hour, 100.0 * o.false_reject_rate))
+        .collect();
+    let floor = if report.stream.hours > 0.0 {
+        (0.5 / report.stream.hours).min(0.1)
+    } else {
+        0.1
+    };
+    crate::viz::det_plot_png(
+        &png_path,
+        &format!("DET, {} split, {:.1} h", report.split, report.stream.hours),
+        &[(label.to_string(), pts)],
+        &BUDGETS,
+        floor,
+    )
+    .map_err(|e| TrainError::Config(format!("{}: {e}", png_path.display())))?;
+    files.push(png_path);
+    Ok(files)
+}
+
+/// `randommix detect`: measures the run in `dir` on a stream built from `split` of `data`
+/// (the run's own data when `None`) and writes `detect_<split>.{json,csv}` and
+/// `detect_<split>_det.png` into the run folder (named after the other folder for other
+/// data, as `eval` does).
+pub fn detect(
+    dir: &Path,
+    data: Option<&Path>,
+    split: Split,
+    cfg: &DetectConfig,
+) -> Result<(DetectReport, Vec<PathBuf>), TrainError> {
+    let run = LoadedRun::open(dir, false)?;
+    let own = crate::loaded::data_root(&run.config, dir);
+    let root = data.map(Path::to_path_buf).unwrap_or_else(|| own.clone());
+    let report = detect_report(&run, dir, &root, split, cfg)?;
+    let paths = RunPaths::new(dir);
+    let json = if crate::loaded::same_folder(&root, &own) {
+        paths.eval(split.name())
+    } else {
+        paths.eval_on(split.name(), &root)
+    };
+    // eval_<split>[@…].json → detect_<split>[@…]
+    let name = json
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let stem = dir.join(
+        name.trim_end_matches(".json")
+            .replacen("eval_", "detect_", 1),
+    );
+    let label = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "run".into());
+    let files = write_report(&report, &stem, &label)?;
+    Ok((report, files))
+}
