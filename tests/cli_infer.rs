@@ -367,11 +367,23 @@ fn compare_produces_table_and_chart() {
         "1",
         "--epochs",
         "1",
+        "--detect-minutes",
+        "1",
         "--out",
         out.to_str().unwrap(),
     ];
     let stdout = run_ok(&args);
     assert!(stdout.contains("| `none` |"), "{stdout}");
+    assert!(stdout.contains("FA/h at threshold 0.5"), "{stdout}");
+    let results = std::fs::read_to_string(out.join("results.csv")).unwrap();
+    assert!(
+        results.lines().next().unwrap().contains("fa_per_hour"),
+        "{results}"
+    );
+    for row in results.lines().skip(1) {
+        let f: Vec<&str> = row.split(',').collect();
+        assert!(f[7].parse::<f64>().is_ok(), "no FA/h in {row}");
+    }
     for f in ["summary.md", "summary.csv", "results.csv", "accuracy.png"] {
         assert!(out.join(f).is_file(), "missing {f}");
     }

@@ -488,6 +488,10 @@ pub struct CompareArgs {
     /// `skip=0.5`; empty for none.
     #[arg(long, default_value = "skip=0.7")]
     pub mix_options: String,
+    /// Minutes of detection stream per run (`randommix detect` on the test split: FA/h and
+    /// false rejects at threshold 0.5 in the table); 0 leaves detection out.
+    #[arg(long, default_value_t = 20.0)]
+    pub detect_minutes: f32,
     #[command(flatten)]
     pub recipe: RecipeArgs,
 }
@@ -630,7 +634,12 @@ pub fn compare(a: CompareArgs) -> Result<()> {
         bar: None,
         quiet: false,
     };
-    let rows = experiments::compare(&base, &modes, a.seeds, &a.out, &mut bar)?;
+    let detect = randommix::detect::DetectConfig {
+        minutes: a.detect_minutes,
+        ..Default::default()
+    };
+    let detect = (a.detect_minutes > 0.0).then_some(&detect);
+    let rows = experiments::compare(&base, &modes, a.seeds, &a.out, detect, &mut bar)?;
     print!("{}", experiments::compare_markdown(&rows));
     println!(
         "report: {}/summary.md, summary.csv, results.csv, accuracy.png",

@@ -15,6 +15,7 @@ use crate::config::TrainConfig;
 use crate::csv_out::csv_bytes;
 use crate::data::noise::{add_at_snr, white_noise};
 use crate::data::{AudioStore, DatasetIndex, Item, Split};
+use crate::detect::DetectConfig;
 use crate::error::TrainError;
 use crate::eval::{argmax, split_items};
 use crate::io::{atomic_write_bytes, create_dir_all};
@@ -39,6 +40,10 @@ pub struct CompareRun {
     pub epochs: usize,
     /// Training wall time, summed over epochs (seconds).
     pub seconds: f64,
+    /// False accepts per hour and false-reject rate of the streaming detector at its default
+    /// threshold on a stream built from the test split (`randommix detect`), when measured.
+    #[serde(default)]
+    pub detection: Option<(f64, f64)>,
     /// The run folder.
     pub dir: PathBuf,
 }
@@ -64,6 +69,10 @@ pub struct CompareRow {
     pub epochs: usize,
     /// Mean wall time per run (seconds).
     pub seconds_mean: f64,
+    /// Mean and standard deviation of false accepts per hour, then of the false-reject rate,
+    /// at the detector's default threshold, when measured.
+    #[serde(default)]
+    pub detection: Option<((f64, f64), (f64, f64))>,
 }
 
 fn mean_std(v: &[f64]) -> (f64, f64) {
@@ -151,11 +160,14 @@ fn finished(dir: &Path, epochs: usize) -> Option<TrainState> {
 /// Trains `base` under every mix specification in `modes` for `seeds` seeds (0..seeds) into
 /// `out/runs/<mode>-s<seed>`, skipping runs that already finished and resuming stopped ones,
 /// then writes `results.csv`, `summary.csv`, `summary.md` and `accuracy.png` into `out`.
+/// With `detect`, each run's best checkpoint is also measured on a detection stream built
+/// from the test split ([`crate::detect`]; reused when the run already has that report).
 pub fn compare(
     base: &TrainConfig,
     modes: &[String],
     seeds: usize,
     out: &Path,
+    detect: Option<&DetectConfig>,
     progress: &mut dyn Progress,
 ) -> Result<Vec<CompareRow>, TrainError> {
     if modes.is_empty() || seeds == 0 {
@@ -212,6 +224,16 @@ pub fn compare(
                     .and_then(|t| serde_json::from_str::<crate::eval::EvalReport>(&t).ok())
                     .map(|r| r.accuracy)
             };
+            let detection = match detect {
+                Some(cfg) => {
+                    let r = detection_of(&dir, cfg, progress)?;
+                    Some((
+                        r.at_threshold.false_accepts_per_hour,
+                        r.at_threshold.false_reject_rate,
+                    ))
+                }
+                None => None,
+            };
             runs.push(CompareRun {
                 mix: mode.clone(),
                 seed,
@@ -220,6 +242,7 @@ pub fn compare(
                 indomain_acc,
                 epochs: state.epoch,
                 seconds: state.history.iter().map(|m| m.seconds).sum(),
+                detection,
                 dir,
             });
         }
@@ -233,6 +256,13 @@ pub fn compare(
             let (sm, _) = mean_std(&rs.iter().map(|r| r.seconds).collect::<Vec<_>>());
             let ind: Vec<f64> = rs.iter().filter_map(|r| r.indomain_acc).collect();
             let indomain = (!ind.is_empty() && ind.len() == rs.len()).then(|| mean_std(&ind));
+            let det: Vec<(f64, f64)> = rs.iter().filter_map(|r| r.detection).collect();
+            let detection = (!det.is_empty() && det.len() == rs.len()).then(|| {
+                (
+                    mean_std(&det.iter().map(|d| d.0).collect::<Vec<_>>()),
+                    mean_std(&det.iter().map(|d| d.1).collect::<Vec<_>>()),
+                )
+            });
             CompareRow {
                 mix: m.clone(),
                 seeds: rs.len(),
@@ -243,11 +273,34 @@ pub fn compare(
                 indomain,
                 epochs: base.epochs,
                 seconds_mean: sm,
+                detection,
             }
         })
         .collect();
     write_compare(out, &runs, &rows)?;
     Ok(rows)
+}
+
+/// The detection report of the run in `dir` on its test split: the saved one when it was made
+/// with the same settings, else measured now.
+fn detection_of(
+    dir: &Path,
+    cfg: &DetectConfig,
+    progress: &mut dyn Progress,
+) -> Result<crate::detect::DetectReport, TrainError> {
+    let saved = dir.join("detect_test.json");
+    if let Ok(t) = std::fs::read_to_string(&saved)
+        && let Ok(r) = serde_json::from_str::<crate::detect::DetectReport>(&t)
+        && serde_json::to_value(&r.config).ok() == serde_json::to_value(cfg).ok()
+    {
+        return Ok(r);
+    }
+    progress.message(&format!(
+        "{}: detection on {} min of stream",
+        dir.display(),
+        cfg.minutes
+    ));
+    Ok(crate::detect::detect(dir, None, crate::data::Split::Test, cfg)?.0)
 }
 
 fn train_one(
@@ -259,16 +312,24 @@ fn train_one(
     crate::train::train(cfg, dir, resume, progress).map(|_| ())
 }
 
-/// The comparison as a Markdown table; the in-domain column appears when every row has it.
+/// The comparison as a Markdown table; the in-domain and detection columns appear when every
+/// row has them.
 pub fn compare_markdown(rows: &[CompareRow]) -> String {
     let with_indomain = !rows.is_empty() && rows.iter().all(|r| r.indomain.is_some());
+    let with_detection = !rows.is_empty() && rows.iter().all(|r| r.detection.is_some());
     let mut md = String::from("| mix | seeds | test accuracy (mean ± std) |");
     if with_indomain {
         md.push_str(" in-domain test accuracy (mean ± std) |");
     }
+    if with_detection {
+        md.push_str(" FA/h at threshold 0.5 | false rejects at 0.5 |");
+    }
     md.push_str(" best valid accuracy (mean ± std) | epochs | wall time per run |\n|---|---|---|");
     if with_indomain {
         md.push_str("---|");
+    }
+    if with_detection {
+        md.push_str("---|---|");
     }
     md.push_str("---|---|---|\n");
     for r in rows {
@@ -282,6 +343,14 @@ pub fn compare_markdown(rows: &[CompareRow]) -> String {
         );
         if let (true, Some((m, s))) = (with_indomain, r.indomain) {
             let _ = write!(md, " {:.2} ± {:.2} % |", 100.0 * m, 100.0 * s);
+        }
+        if let (true, Some(((fm, fs), (rm, rs)))) = (with_detection, r.detection) {
+            let _ = write!(
+                md,
+                " {fm:.1} ± {fs:.1} | {:.1} ± {:.1} % |",
+                100.0 * rm,
+                100.0 * rs
+            );
         }
         let _ = writeln!(
             md,
@@ -305,6 +374,8 @@ fn write_compare(out: &Path, runs: &[CompareRun], rows: &[CompareRow]) -> Result
             "indomain_acc",
             "epochs",
             "seconds",
+            "fa_per_hour",
+            "false_reject_rate",
             "dir",
         ],
         runs.iter().map(|r| {
@@ -318,6 +389,12 @@ fn write_compare(out: &Path, runs: &[CompareRun], rows: &[CompareRow]) -> Result
                     .unwrap_or_default(),
                 r.epochs.to_string(),
                 format!("{:.1}", r.seconds),
+                r.detection
+                    .map(|d| format!("{:.3}", d.0))
+                    .unwrap_or_default(),
+                r.detection
+                    .map(|d| format!("{:.6}", d.1))
+                    .unwrap_or_default(),
                 r.dir.display().to_string(),
             ]
         }),
@@ -335,6 +412,10 @@ fn write_compare(out: &Path, runs: &[CompareRun], rows: &[CompareRow]) -> Result
             "indomain_std",
             "epochs",
             "seconds_mean",
+            "fa_per_hour_mean",
+            "fa_per_hour_std",
+            "false_reject_rate_mean",
+            "false_reject_rate_std",
         ],
         rows.iter().map(|r| {
             vec![
@@ -352,6 +433,18 @@ fn write_compare(out: &Path, runs: &[CompareRun], rows: &[CompareRow]) -> Result
                     .unwrap_or_default(),
                 r.epochs.to_string(),
                 format!("{:.1}", r.seconds_mean),
+                r.detection
+                    .map(|d| format!("{:.3}", d.0.0))
+                    .unwrap_or_default(),
+                r.detection
+                    .map(|d| format!("{:.3}", d.0.1))
+                    .unwrap_or_default(),
+                r.detection
+                    .map(|d| format!("{:.6}", d.1.0))
+                    .unwrap_or_default(),
+                r.detection
+                    .map(|d| format!("{:.6}", d.1.1))
+                    .unwrap_or_default(),
             ]
         }),
     );
