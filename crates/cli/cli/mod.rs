@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use randommix::data::{NoiseSnr, SpecAugment, Split, TaskSpec, VoiceAugment};
 use randommix::model::{Arch, Backend};
 use randommix::train::{self, EpochMetrics, Progress, TrainConfig, default_run_dir};
-use randommix::{LoadedRun, experiments, infer};
+use randommix::{LoadedRun, experiments};
 
 /// `randommix train`.
 #[derive(Args, Debug)]
@@ -542,31 +542,9 @@ pub fn predict(a: PredictArgs) -> Result<()> {
 }
 
 pub fn spot(a: SpotArgs) -> Result<()> {
+    use std::io::Write;
     let run =
         LoadedRun::open(&a.run, false).with_context(|| format!("loading {}", a.run.display()))?;
-    if a.wav.as_os_str() == "-" {
-        return spot_stream(&run, &a);
-    }
-    let cfg = infer::SpotConfig {
-        hop_s: a.hop,
-        smooth: a.smooth,
-        threshold: a.threshold,
-    };
-    let d = infer::spot(&run, &a.wav, &cfg)?;
-    if a.json {
-        println!("{}", serde_json::to_string(&d)?);
-    } else {
-        for x in &d {
-            println!("{:>8.2} s  {:<10} {:.3}", x.start_s, x.label, x.score);
-        }
-        eprintln!("{} keyword(s) in {}", d.len(), a.wav.display());
-    }
-    Ok(())
-}
-
-/// `spot -`: detections printed (and flushed) as they happen, one line (or JSON object) each.
-fn spot_stream(run: &LoadedRun, a: &SpotArgs) -> Result<()> {
-    use std::io::Write;
     let mut thresholds = Vec::new();
     for t in &a.threshold_for {
         let (k, v) = t
@@ -584,6 +562,31 @@ fn spot_stream(run: &LoadedRun, a: &SpotArgs) -> Result<()> {
         thresholds,
         refractory_s: a.refractory,
     };
+    let line = |d: &randommix::stream::StreamDetection| {
+        format!(
+            "{:>8.2} s  {:<10} {:.3}  (reported {:.2} s after the word)",
+            d.end_s, d.label, d.score, d.latency_s
+        )
+    };
+    if a.wav.as_os_str() != "-" {
+        // A file: the same detector, fed as if the file arrived in 10 ms pieces.
+        let mut found = Vec::new();
+        let secs = randommix::stream::spot_file(&run, &a.wav, cfg, &mut |d| found.push(d.clone()))
+            .with_context(|| format!("spotting in {}", a.wav.display()))?;
+        if a.json {
+            println!("{}", serde_json::to_string(&found)?);
+        } else {
+            for d in &found {
+                println!("{}", line(d));
+            }
+        }
+        eprintln!(
+            "{} keyword(s) in {secs:.1} s of {}",
+            found.len(),
+            a.wav.display()
+        );
+        return Ok(());
+    }
     let format = if a.raw {
         randommix::stream::StreamFormat::RawS16
     } else {
@@ -594,20 +597,20 @@ fn spot_stream(run: &LoadedRun, a: &SpotArgs) -> Result<()> {
     let mut failed: Option<std::io::Error> = None;
     let mut n = 0usize;
     let secs = randommix::stream::spot_stream(
-        run,
+        &run,
         std::io::stdin().lock(),
         format,
         cfg,
         "standard input",
         &mut |d| {
             n += 1;
-            let line = if a.json {
+            let text = if a.json {
                 serde_json::to_string(d).unwrap_or_default()
             } else {
-                format!("{:>8.2} s  {:<10} {:.3}", d.end_s, d.label, d.score)
+                line(d)
             };
             if failed.is_none()
-                && let Err(e) = writeln!(out, "{line}").and_then(|_| out.flush())
+                && let Err(e) = writeln!(out, "{text}").and_then(|_| out.flush())
             {
                 failed = Some(e);
             }

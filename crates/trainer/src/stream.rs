@@ -49,6 +49,9 @@ pub struct StreamDetection {
     pub start_s: f32,
     /// End of that window: the stream time at which it was reported.
     pub end_s: f32,
+    /// Estimated seconds from the end of the word to the report: `end_s` minus the centre of
+    /// the last frame in the window within 20 dB (band mean) of its loudest frame.
+    pub latency_s: f32,
 }
 
 /// Incremental log-mel frames: samples go in as they arrive, each frame comes out once.
@@ -301,6 +304,7 @@ impl<'a> Spotter<'a> {
         frame: usize,
         emit: &mut dyn FnMut(&StreamDetection),
     ) {
+        let last_loud = last_loud_frame(&x);
         if let Some(sl) = x.as_slice_mut() {
             self.run.norm.apply(sl);
         }
@@ -308,11 +312,13 @@ impl<'a> Spotter<'a> {
         let sm = self.smoother.push(p.row(0).as_slice().unwrap_or(&[]));
         let end_s = frame_time(self.run, frame);
         if let Some((c, score)) = self.decider.step(end_s, sm) {
+            let word_end = frame_time(self.run, frame + 1 + last_loud - self.n_frames);
             emit(&StreamDetection {
                 label: self.run.classes()[c].clone(),
                 score,
                 start_s: (end_s - self.run.config.clip_samples as f32 / rate(self.run)).max(0.0),
                 end_s,
+                latency_s: end_s - word_end,
             });
         }
     }
@@ -325,6 +331,20 @@ fn rate(run: &LoadedRun) -> f32 {
 /// Stream time (s) of the centre of frame `t`.
 fn frame_time(run: &LoadedRun, t: usize) -> f32 {
     (t * run.config.mel.hop_length) as f32 / rate(run)
+}
+
+/// The last frame of a `[1, 1, mels, frames]` log-mel window whose mean over the bands is
+/// within 20 dB of the loudest frame's.
+fn last_loud_frame(x: &Array4<f32>) -> usize {
+    let (m, f) = (x.shape()[2], x.shape()[3]);
+    let means: Vec<f32> = (0..f)
+        .map(|t| (0..m).map(|k| x[[0, 0, k, t]]).sum::<f32>() / m.max(1) as f32)
+        .collect();
+    let peak = means.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    means
+        .iter()
+        .rposition(|&v| v >= peak - 20.0)
+        .unwrap_or(f.saturating_sub(1))
 }
 
 /// `[1, 1, mels, frames]` from `n_frames` frames, oldest first (not normalised).
@@ -433,6 +453,30 @@ pub enum StreamFormat {
     Wav,
     /// Raw 16-bit little-endian mono samples at the run's sample rate.
     RawS16,
+}
+
+/// Runs a [`Spotter`] over a recording (any rate and channel count; mixed to mono and
+/// resampled to the run's rate) as if it arrived in 10 ms pieces, calling `emit` for each
+/// detection. Returns the seconds of audio.
+pub fn spot_file(
+    run: &LoadedRun,
+    path: &std::path::Path,
+    cfg: StreamConfig,
+    emit: &mut dyn FnMut(&StreamDetection),
+) -> Result<f32, TrainError> {
+    let rate = run.config.mel.sample_rate;
+    if rate != crate::audio::SAMPLE_RATE {
+        return Err(TrainError::Config(format!(
+            "spot: the run works at {rate} Hz; files are read at {} Hz",
+            crate::audio::SAMPLE_RATE
+        )));
+    }
+    let d = crate::audio::read_wav(path).map_err(crate::data::DataError::from)?;
+    let mut sp = Spotter::new(run, cfg)?;
+    for piece in d.samples.chunks((rate / 100).max(1) as usize) {
+        sp.push(piece, emit)?;
+    }
+    Ok(d.samples.len() as f32 / rate as f32)
 }
 
 /// Reads a stream to its end through a [`Spotter`], calling `emit` for each detection as soon

@@ -407,6 +407,11 @@ fn gather_grad(gys: &[f32], g: &Geom, r: std::ops::Range<usize>, out: &mut [f32]
 /// Largest im2col size (`C_in · k_h · k_w`) for which our forward replaces burn-flex's:
 /// burn-flex's direct path for few input channels is slower than one GEMM per sample.
 const OWN_FORWARD_MAX_K: usize = 32;
+/// Largest batch for which our forward replaces burn-flex's at any `C_in · k_h · k_w`: on a
+/// single window (streaming `spot`) one GEMM is about twice as fast as burn-flex's conv
+/// (`benches/stream_rtf.rs`); at training batches the two are even, and training keeps
+/// burn-flex's so that earlier runs reproduce.
+const OWN_FORWARD_MAX_BATCH: usize = 8;
 
 /// The forward as im2col + one GEMM per sample (used for small `C_in · k_h · k_w`).
 fn forward_small_k(
@@ -468,7 +473,8 @@ fn forward_small_k(
     flex_tensor(y, &[g.b, g.c_out, g.ho, g.wo])
 }
 
-/// The convolution forward: ours for small `C_in · k_h · k_w`, burn-flex's otherwise.
+/// The convolution forward: ours for small `C_in · k_h · k_w` or small batches, burn-flex's
+/// otherwise.
 fn forward_raw(
     x: FlexTensor,
     w: FlexTensor,
@@ -476,7 +482,9 @@ fn forward_raw(
     o: ConvOptions<2>,
 ) -> FlexTensor {
     let ws = w.layout().shape();
-    if ws[1] * ws[2] * ws[3] <= OWN_FORWARD_MAX_K && x.dtype() == DType::F32 {
+    let small = ws[1] * ws[2] * ws[3] <= OWN_FORWARD_MAX_K
+        || x.layout().shape()[0] <= OWN_FORWARD_MAX_BATCH;
+    if small && x.dtype() == DType::F32 {
         forward_small_k(&x, &w, b.as_ref(), &o)
     } else {
         <Flex as ModuleOps<Flex>>::conv2d(x, w, b, o)
@@ -749,9 +757,11 @@ mod tests {
             c(4, 3, 6, [5, 4], [1, 1], [1, 1], [0, 0], [1, 1], false),
             // BC-ResNet's stem shape: 5 × 5, stride (2, 1), padding 2.
             c(2, 1, 4, [12, 9], [5, 5], [2, 1], [2, 2], [1, 1], true),
-            // C_in · k_h · k_w above OWN_FORWARD_MAX_K (burn-flex's forward), and a batch
-            // of 11: one full and one partial group of SUB samples in the backward.
+            // C_in · k_h · k_w above OWN_FORWARD_MAX_K: our forward at batch 3 (a small
+            // batch), burn-flex's at batch 9; and a batch of 11: one full and one partial
+            // group of SUB samples in the backward.
             c(3, 4, 3, [6, 7], [3, 3], [1, 1], [1, 1], [1, 1], true),
+            c(9, 4, 3, [5, 6], [3, 3], [1, 1], [1, 1], [1, 1], true),
             c(11, 2, 3, [5, 6], [3, 3], [1, 1], [1, 1], [1, 1], false),
         ]
     }
