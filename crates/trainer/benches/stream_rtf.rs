@@ -22,24 +22,26 @@ use randommix::stream::{FrameStream, PosteriorTrace, Spotter, StreamConfig};
 const SECONDS: usize = 20;
 
 fn run() -> LoadedRun {
-    let mut config = TrainConfig::default();
-    config.classes = [
-        "_silence_",
-        "_unknown_",
-        "yes",
-        "no",
-        "up",
-        "down",
-        "left",
-        "right",
-        "on",
-        "off",
-        "stop",
-        "go",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let config = TrainConfig {
+        classes: [
+            "_silence_",
+            "_unknown_",
+            "yes",
+            "no",
+            "up",
+            "down",
+            "left",
+            "right",
+            "on",
+            "off",
+            "stop",
+            "go",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
+        ..TrainConfig::default()
+    };
     let device = Device::flex();
     let n_frames = MelFrontend::new(&config.mel)
         .expect("front end")
