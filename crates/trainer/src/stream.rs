@@ -11,6 +11,12 @@
 //! A keyword is reported when it is the smoothed argmax (not silence or unknown) at or above
 //! its threshold, no detection happened in the last `refractory_s`, and the same keyword has
 //! dropped below its threshold since it was last reported.
+//!
+//! The parts: [`FrameStream`] (incremental log-mel frames), [`Smoother`] (moving average of
+//! posteriors), [`Decider`] (the decision rule) and [`Spotter`], which joins them with the
+//! model for live use. [`PosteriorTrace`] computes the same smoothed posteriors for a whole
+//! recording with the windows batched, so that [`crate::detect`] can replay the decision rule
+//! for many thresholds.
 
 use std::collections::VecDeque;
 use std::io::Read;

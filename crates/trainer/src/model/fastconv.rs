@@ -409,8 +409,8 @@ fn gather_grad(gys: &[f32], g: &Geom, r: std::ops::Range<usize>, out: &mut [f32]
 const OWN_FORWARD_MAX_K: usize = 32;
 /// Largest batch for which our forward replaces burn-flex's at any `C_in · k_h · k_w`: on a
 /// single window (streaming `spot`) one GEMM is about twice as fast as burn-flex's conv
-/// (`benches/stream_rtf.rs`); at training batches the two are even, and training keeps
-/// burn-flex's so that earlier runs reproduce.
+/// (`benches/stream_rtf.rs`); at batches of 64 the two are even, so larger batches keep
+/// burn-flex's and earlier runs reproduce.
 const OWN_FORWARD_MAX_BATCH: usize = 8;
 
 /// The forward as im2col + one GEMM per sample (used for small `C_in · k_h · k_w`).
