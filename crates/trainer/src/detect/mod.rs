@@ -343,8 +343,15 @@ pub fn detect_report(
     split: Split,
     cfg: &DetectConfig,
 ) -> Result<DetectReport, TrainError> {
+    if !(cfg.minutes.is_finite() && cfg.minutes >= 0.0) {
+        return Err(TrainError::Config(format!(
+            "detect: --minutes {} must be a number ≥ 0",
+            cfg.minutes
+        )));
+    }
     let index = DatasetIndex::open(root)?;
-    let (_task, _items) = crate::eval::split_items(run, &index, split)?;
+    // The data must give the run's classes.
+    crate::eval::split_items(run, &index, split)?;
     let (stream, kw, unk) = build_stream(run, &index, split, cfg)?;
     if stream.samples.len() < run.config.clip_samples {
         return Err(TrainError::Config(
