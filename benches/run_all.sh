@@ -10,6 +10,8 @@ RAYON_NUM_THREADS=1 cargo bench --bench train_step -- --warm-up-time 2 --measure
 echo "== torch threads 2 / 1"
 /tmp/peers/bin/python ../shared/peers/bench_train.py --threads 2 --steps 40
 /tmp/peers/bin/python ../shared/peers/bench_train.py --threads 1 --steps 40
+echo "== streaming spot, real-time factor (randommix, one core; elem/s = audio seconds per second)"
+RAYON_NUM_THREADS=1 cargo bench -p randommix --bench stream_rtf -- --warm-up-time 2 --measurement-time 8 2>&1 | grep -E "^stream/|thrpt:" | grep -v "change"
 echo "== logmel (randommix)"
 cargo bench --bench logmel 2>&1 | grep -E "^[a-z_/0-9]+|time:|thrpt:" | grep -v "change\|Warming\|Collecting\|Analyzing\|Benchmarking"
 echo "== logmel peers"

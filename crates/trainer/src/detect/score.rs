@@ -22,17 +22,27 @@ pub struct Outcome {
     /// a second report of one occurrence.
     pub false_accepts: usize,
     /// `hits / occurrences` (NaN without occurrences).
+    #[serde(deserialize_with = "nan_if_null")]
     pub recall: f64,
     /// `1 − recall`.
+    #[serde(deserialize_with = "nan_if_null")]
     pub false_reject_rate: f64,
     /// False accepts per hour of stream.
+    #[serde(deserialize_with = "nan_if_null")]
     pub false_accepts_per_hour: f64,
     /// False accepts by the kind of audio at the middle of the detection's window.
     pub false_accepts_by_kind: BTreeMap<String, usize>,
     /// Median seconds from the end of a word to its report (NaN without hits).
+    #[serde(deserialize_with = "nan_if_null")]
     pub latency_median_s: f64,
     /// 90th percentile of the latency.
+    #[serde(deserialize_with = "nan_if_null")]
     pub latency_p90_s: f64,
+}
+
+/// JSON has no NaN: serde_json writes it as `null`; this reads `null` back as NaN.
+fn nan_if_null<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
 }
 
 /// Scores `detections` (`(time s, class, score)`, in order) against `stream`.
@@ -198,6 +208,17 @@ mod tests {
         assert_eq!(o.false_accepts_by_kind.get("keyword"), Some(&1));
         assert_eq!(o.false_accepts_by_kind.get("tone"), Some(&1));
         assert!((o.latency_median_s - 0.3).abs() < 1e-6);
+    }
+
+    #[test]
+    fn an_outcome_with_nan_reads_back_from_json() {
+        let s = stream();
+        let o = score(&s, 1000, &[], 0.5, 1.0, 1.3);
+        assert!(o.latency_median_s.is_nan());
+        let json = serde_json::to_string(&o).unwrap();
+        assert!(json.contains("\"latency_median_s\":null"), "{json}");
+        let back: Outcome = serde_json::from_str(&json).unwrap();
+        assert!(back.latency_median_s.is_nan() && back.recall == 0.0);
     }
 
     #[test]
