@@ -8,8 +8,10 @@
 //! - `frames_only`: the incremental front end alone (the part no window recomputes).
 //! - `batched_trace`: the same posteriors with the windows batched, as `detect` computes them.
 //!
-//! The network is untrained (the speed does not depend on the weights).
+//! The network is untrained (the speed does not depend on the weights), its weights held in
+//! memory as a loaded run's are.
 
+use burn::module::Module;
 use burn::tensor::Device;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use randommix::LoadedRun;
@@ -46,7 +48,16 @@ fn run() -> LoadedRun {
     let n_frames = MelFrontend::new(&config.mel)
         .expect("front end")
         .n_frames(config.clip_samples);
-    let model = ModelConfig::new(12, config.mel.n_mels, n_frames).init(&device);
+    // Through its record and back, as a loaded run's weights are: a freshly initialised
+    // parameter is drawn again on every read, which would time the random draws.
+    let cfg = ModelConfig::new(12, config.mel.n_mels, n_frames);
+    let bytes = cfg
+        .init(&device)
+        .into_record()
+        .into_bytes()
+        .expect("record");
+    let record = burn::store::ModuleRecord::from_bytes(bytes).expect("record");
+    let model = cfg.init(&device).try_load_record(record).expect("load");
     LoadedRun {
         frontend: MelFrontend::new(&config.mel).expect("front end"),
         config,
