@@ -643,6 +643,29 @@ def make_background(seed, out_dir, speakers, log):
 
 # ---------------------------------------------------------------- main
 
+def synthesize(args, out, clips, log):
+    """Synthesizes the planned clips into `out` with `args.jobs` workers."""
+    jobs = [(args.seed, out, w, s, k) for (w, s, k) in clips]
+    results = []
+    with multiprocessing.Pool(max(1, args.jobs)) as pool:
+        for i, r in enumerate(pool.imap(synth_clip, jobs, chunksize=8), 1):
+            results.append(r)
+            if i % 100 == 0 or i == len(jobs):
+                log("  %d/%d clips" % (i, len(jobs)))
+    return results
+
+
+def write_speakers_csv(out, speakers):
+    """`speakers.csv`: the synthesis parameters and split of every speaker."""
+    with open(os.path.join(out, "speakers.csv"), "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(["speaker", "split", "voice_group", "family", "voice", "variant", "pitch",
+                    "speed_wpm", "mic_chain", "sox_effects"])
+        for s in sorted(speakers, key=lambda s: s["id"]):
+            w.writerow([s["id"], s["split"], s["group"], s["family"], s["voice"], s["variant"],
+                        s["pitch"], s["speed"], s["chain"], " ".join(s["effects"])])
+
+
 def write_extra_test(args, here, out, voices, vgroups, committed, log):
     """`--extra-test N`: a test-only folder of N new held-out-pool speakers."""
     if os.path.samefile(out, here):
@@ -657,13 +680,7 @@ def write_extra_test(args, here, out, voices, vgroups, committed, log):
     log("extra test set: %d speakers, %d clips planned" % (len(speakers), len(clips)))
     for word in COMMAND_WORDS + UNKNOWN_WORDS:
         os.makedirs(os.path.join(out, word), exist_ok=True)
-    jobs = [(args.seed, out, w, s, k) for (w, s, k) in clips]
-    results = []
-    with multiprocessing.Pool(max(1, args.jobs)) as pool:
-        for i, r in enumerate(pool.imap(synth_clip, jobs, chunksize=8), 1):
-            results.append(r)
-            if i % 100 == 0 or i == len(jobs):
-                log("  %d/%d clips" % (i, len(jobs)))
+    results = synthesize(args, out, clips, log)
     bg_src = os.path.join(here, "_background_noise_")
     if not args.no_background and os.path.isdir(bg_src):
         shutil.copytree(bg_src, os.path.join(out, "_background_noise_"), dirs_exist_ok=True)
@@ -674,13 +691,7 @@ def write_extra_test(args, here, out, voices, vgroups, committed, log):
         with open(os.path.join(out, fname), "w", newline="\n") as f:
             if fname == LIST_FILES["testing"]:
                 f.writelines(rel + "\n" for rel in rels)
-    with open(os.path.join(out, "speakers.csv"), "w", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["speaker", "split", "voice_group", "family", "voice", "variant", "pitch",
-                    "speed_wpm", "mic_chain", "sox_effects"])
-        for s in sorted(speakers, key=lambda s: s["id"]):
-            w.writerow([s["id"], s["split"], s["group"], s["family"], s["voice"], s["variant"],
-                        s["pitch"], s["speed"], s["chain"], " ".join(s["effects"])])
+    write_speakers_csv(out, speakers)
     train = [s for s in committed if s["split"] == "training"]
     for key in ("family", "voice", "variant", "chain"):
         leak = {s[key] for s in speakers} & {s[key] for s in train}
@@ -751,13 +762,7 @@ def main():
             if pat.match(f):
                 os.unlink(os.path.join(d, f))
 
-    jobs = [(args.seed, out, w, s, k) for (w, s, k) in clips]
-    results = []
-    with multiprocessing.Pool(max(1, args.jobs)) as pool:
-        for i, r in enumerate(pool.imap(synth_clip, jobs, chunksize=8), 1):
-            results.append(r)
-            if i % 100 == 0 or i == len(jobs):
-                log("  %d/%d clips" % (i, len(jobs)))
+    results = synthesize(args, out, clips, log)
 
     if not args.no_background:
         make_background(args.seed, out, speakers, log)
@@ -770,13 +775,7 @@ def main():
                 f.write(rel + "\n")
 
     # Speaker table.
-    with open(os.path.join(out, "speakers.csv"), "w", newline="") as f:
-        w = csv.writer(f, lineterminator="\n")
-        w.writerow(["speaker", "split", "voice_group", "family", "voice", "variant", "pitch",
-                    "speed_wpm", "mic_chain", "sox_effects"])
-        for s in sorted(speakers, key=lambda s: s["id"]):
-            w.writerow([s["id"], s["split"], s["group"], s["family"], s["voice"], s["variant"],
-                        s["pitch"], s["speed"], s["chain"], " ".join(s["effects"])])
+    write_speakers_csv(out, speakers)
 
     # Checks and summary.
     ok = True
