@@ -222,26 +222,39 @@ impl RunPaths {
     /// folder other than the run's own; the hash (of the absolute path) keeps two folders of
     /// the same name apart.
     pub fn eval_on(&self, split: &str, data: &Path) -> PathBuf {
-        let abs = crate::loaded::absolute(data);
-        let name: String = abs
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "data".into())
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let hash = sha1_smol::Sha1::from(abs.to_string_lossy().as_bytes())
-            .digest()
-            .to_string();
         self.dir
-            .join(format!("eval_{split}@{name}-{}.json", &hash[..8]))
+            .join(format!("eval_{split}{}.json", data_suffix(data)))
     }
+    /// The stem of the `randommix detect` files, `detect_<split>` (`.json`, `.csv`,
+    /// `_det.png` follow), with the `@<folder>-<hash>` of [`RunPaths::eval_on`] for a data
+    /// folder other than the run's own.
+    pub fn detect_stem(&self, split: &str, other_data: Option<&Path>) -> PathBuf {
+        let suffix = other_data.map(data_suffix).unwrap_or_default();
+        self.dir.join(format!("detect_{split}{suffix}"))
+    }
+}
+
+/// `@<folder>-<hash8>`: a data folder's name (made file-name safe) and the first 8 hex digits
+/// of the SHA-1 of its absolute path.
+fn data_suffix(data: &Path) -> String {
+    let abs = crate::loaded::absolute(data);
+    let name: String = abs
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "data".into())
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    let hash = sha1_smol::Sha1::from(abs.to_string_lossy().as_bytes())
+        .digest()
+        .to_string();
+    format!("@{name}-{}", &hash[..8])
 }
 
 #[cfg(test)]

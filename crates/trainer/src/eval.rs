@@ -233,12 +233,9 @@ pub fn argmax(v: &[f32]) -> usize {
     best
 }
 
-/// The items of a split of a dataset, as the run defines them (same task, same seed).
-pub fn split_items(
-    run: &LoadedRun,
-    index: &DatasetIndex,
-    split: Split,
-) -> Result<(Task, Vec<Item>), TrainError> {
+/// The run's task resolved against a dataset; an error when the dataset gives other classes
+/// than the run was trained on.
+pub fn run_task(run: &LoadedRun, index: &DatasetIndex) -> Result<Task, TrainError> {
     let task = Task::resolve(&run.config.task, index)?;
     if task.classes != run.config.classes {
         return Err(TrainError::RunDir {
@@ -249,6 +246,16 @@ pub fn split_items(
             ),
         });
     }
+    Ok(task)
+}
+
+/// The items of a split of a dataset, as the run defines them (same task, same seed).
+pub fn split_items(
+    run: &LoadedRun,
+    index: &DatasetIndex,
+    split: Split,
+) -> Result<(Task, Vec<Item>), TrainError> {
+    let task = run_task(run, index)?;
     let items = task.items(index, split, run.config.seed)?;
     Ok((task, items))
 }

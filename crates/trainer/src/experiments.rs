@@ -288,7 +288,7 @@ fn detection_of(
     cfg: &DetectConfig,
     progress: &mut dyn Progress,
 ) -> Result<crate::detect::DetectReport, TrainError> {
-    let saved = dir.join("detect_test.json");
+    let [saved, _, _] = crate::detect::output_files(&RunPaths::new(dir).detect_stem("test", None));
     if let Ok(t) = std::fs::read_to_string(&saved)
         && let Ok(r) = serde_json::from_str::<crate::detect::DetectReport>(&t)
         && serde_json::to_value(&r.config).ok() == serde_json::to_value(cfg).ok()

@@ -281,6 +281,7 @@ impl<'a> Spotter<'a> {
     ) -> Result<(), TrainError> {
         let mut ready = Vec::new();
         let (n_frames, every) = (self.n_frames, self.eval_every);
+        let n_mels = self.run.config.mel.n_mels;
         let (window, since) = (&mut self.window, &mut self.since_eval);
         let mut frame = self.frames.frames();
         self.frames.push(samples, &mut |f| {
@@ -291,10 +292,12 @@ impl<'a> Spotter<'a> {
             *since += 1;
             if window.len() == n_frames && *since >= every {
                 *since = 0;
-                ready.push((
-                    window_features(window.iter().map(Vec::as_slice), n_frames),
-                    frame,
-                ));
+                let mut x = Array4::zeros((1, 1, n_mels, n_frames));
+                fill_window(
+                    x.slice_mut(ndarray::s![0, 0, .., ..]),
+                    window.iter().map(Vec::as_slice),
+                );
+                ready.push((x, frame));
             }
             frame += 1;
         });
@@ -353,16 +356,12 @@ fn last_loud_frame(x: &Array4<f32>) -> usize {
         .unwrap_or(f.saturating_sub(1))
 }
 
-/// `[1, 1, mels, frames]` from `n_frames` frames, oldest first (not normalised).
-fn window_features<'f>(frames: impl Iterator<Item = &'f [f32]>, n_frames: usize) -> Array4<f32> {
-    let mut x: Option<Array4<f32>> = None;
-    for (t, frame) in frames.enumerate() {
-        let x = x.get_or_insert_with(|| Array4::zeros((1, 1, frame.len(), n_frames)));
-        for (k, v) in frame.iter().enumerate() {
-            x[[0, 0, k, t]] = *v;
-        }
+/// Writes frames (one log-mel value per band each, oldest first) as the columns of a
+/// `[mels, frames]` window.
+fn fill_window<'f>(mut x: ndarray::ArrayViewMut2<f32>, frames: impl Iterator<Item = &'f [f32]>) {
+    for (mut col, frame) in x.columns_mut().into_iter().zip(frames) {
+        col.assign(&ndarray::ArrayView1::from(frame));
     }
-    x.unwrap_or_else(|| Array4::zeros((1, 1, 0, n_frames)))
 }
 
 /// Smoothed posteriors of a whole recording, one row per model evaluation, as the
@@ -409,12 +408,10 @@ impl PosteriorTrace {
             let mut x = Array4::<f32>::zeros((chunk.len(), 1, m, n_frames));
             for (b, &end) in chunk.iter().enumerate() {
                 let first = end + 1 - n_frames;
-                for t in 0..n_frames {
-                    let f = &all[(first + t) * m..(first + t + 1) * m];
-                    for (kk, v) in f.iter().enumerate() {
-                        x[[b, 0, kk, t]] = *v;
-                    }
-                }
+                fill_window(
+                    x.slice_mut(ndarray::s![b, 0, .., ..]),
+                    all[first * m..(end + 1) * m].chunks(m),
+                );
             }
             if let Some(sl) = x.as_slice_mut() {
                 run.norm.apply(sl);

@@ -350,8 +350,7 @@ pub fn detect_report(
         )));
     }
     let index = DatasetIndex::open(root)?;
-    // The data must give the run's classes.
-    crate::eval::split_items(run, &index, split)?;
+    crate::eval::run_task(run, &index)?;
     let (stream, kw, unk) = build_stream(run, &index, split, cfg)?;
     if stream.samples.len() < run.config.clip_samples {
         return Err(TrainError::Config(
@@ -444,21 +443,8 @@ pub fn detect(
     let own = crate::loaded::data_root(&run.config, dir);
     let root = data.map(Path::to_path_buf).unwrap_or_else(|| own.clone());
     let report = detect_report(&run, dir, &root, split, cfg)?;
-    let paths = RunPaths::new(dir);
-    let json = if crate::loaded::same_folder(&root, &own) {
-        paths.eval(split.name())
-    } else {
-        paths.eval_on(split.name(), &root)
-    };
-    // eval_<split>[@…].json → detect_<split>[@…]
-    let name = json
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let stem = dir.join(
-        name.trim_end_matches(".json")
-            .replacen("eval_", "detect_", 1),
-    );
+    let other = (!crate::loaded::same_folder(&root, &own)).then_some(root.as_path());
+    let stem = RunPaths::new(dir).detect_stem(split.name(), other);
     let label = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

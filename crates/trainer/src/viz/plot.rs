@@ -351,6 +351,40 @@ pub fn bar_chart_png(
     render_bar_chart(title, categories, means, stds, y_label)?.save_png(path)
 }
 
+/// The legend of a chart with one entry per series: its labels (shortened), width and height.
+struct Legend {
+    labels: Vec<String>,
+    w: i32,
+    h: i32,
+}
+
+impl Legend {
+    fn new<T>(series: &[(String, T)]) -> Legend {
+        let labels: Vec<String> = series
+            .iter()
+            .map(|(s, _)| shorten(s, MAX_LEGEND_CHARS))
+            .collect();
+        let w = labels.iter().map(|s| text_width(s, 1)).max().unwrap_or(0) + 44;
+        Legend {
+            h: labels.len() as i32 * 16 + 10,
+            labels,
+            w,
+        }
+    }
+
+    /// Draws the legend box at `(x, top)`: per series its line, marker (radius `r`) and label.
+    fn draw(&self, im: &mut RgbImage, x: i32, top: i32, r: i32) {
+        im.stroke_rect(x, top, self.w, self.h, 1, GRID);
+        for (k, name) in self.labels.iter().enumerate() {
+            let color = PALETTE[k % PALETTE.len()];
+            let y = top + 12 + k as i32 * 16;
+            im.draw_line(x + 6, y, x + 30, y, 2, color);
+            draw_marker(im, MARKERS[k % MARKERS.len()], x + 18, y, r, color);
+            im.draw_text(x + 38, y - 4, name, 1, INK);
+        }
+    }
+}
+
 /// Draws one line per series over the categorical `x_ticks` (e.g. accuracy against noise
 /// severity), each with its own colour and marker, with a legend on the right, and returns
 /// the image.
@@ -411,18 +445,13 @@ pub fn render_line_plot(
         .clamp(4, MAX_LABEL_CHARS);
     let ticks: Vec<String> = x_ticks.iter().map(|t| shorten(t, slot_chars)).collect();
     let slot_w = slot_chars as i32 * 8 + 14;
-    let legend: Vec<String> = series
-        .iter()
-        .map(|(s, _)| shorten(s, MAX_LEGEND_CHARS))
-        .collect();
-    let legend_w = legend.iter().map(|s| text_width(s, 1)).max().unwrap_or(0) + 44;
+    let legend = Legend::new(series);
 
     let left = MARGIN + 8 + 10 + tick_label_width(&axis) + 8;
     let top = MARGIN + 16 + 18;
     let plot_w = (n as i32 * slot_w).max(420);
-    let legend_h = series.len() as i32 * 16 + 10;
-    let plot_h = PLOT_H.max(legend_h);
-    let width = (left + plot_w + 16 + legend_w + MARGIN).max(text_width(title, 2) + 2 * MARGIN);
+    let plot_h = PLOT_H.max(legend.h);
+    let width = (left + plot_w + 16 + legend.w + MARGIN).max(text_width(title, 2) + 2 * MARGIN);
     let height = top + plot_h + 8 + 10 + 8 + 8 + MARGIN;
     let mut im = RgbImage::new(width as usize, height as usize, BG)?;
     draw_frame(&mut im, title, y_label, &axis, (left, top, plot_w, plot_h));
@@ -467,15 +496,7 @@ pub fn render_line_plot(
     }
 
     // Legend, right of the plot area.
-    let lx = left + plot_w + 16;
-    im.stroke_rect(lx, top, legend_w, legend_h, 1, GRID);
-    for (k, name) in legend.iter().enumerate() {
-        let color = PALETTE[k % PALETTE.len()];
-        let y = top + 12 + k as i32 * 16;
-        im.draw_line(lx + 6, y, lx + 30, y, 2, color);
-        draw_marker(&mut im, MARKERS[k % MARKERS.len()], lx + 18, y, 4, color);
-        im.draw_text(lx + 38, y - 4, name, 1, INK);
-    }
+    legend.draw(&mut im, left + plot_w + 16, top, 4);
     Ok(im)
 }
 
@@ -554,17 +575,13 @@ pub fn render_det_plot(
         step: 10.0,
         decimals: 0,
     };
-    let legend: Vec<String> = series
-        .iter()
-        .map(|(s, _)| shorten(s, MAX_LEGEND_CHARS))
-        .collect();
-    let legend_w = legend.iter().map(|s| text_width(s, 1)).max().unwrap_or(0) + 44;
+    let legend = Legend::new(series);
     let left = MARGIN + 8 + 10 + tick_label_width(&y_axis) + 8;
     let top = MARGIN + 16 + 18;
     let decades = hi_dec - lo_dec;
     let plot_w = (decades * 90).max(420);
     let plot_h = PLOT_H;
-    let width = (left + plot_w + 16 + legend_w + MARGIN).max(text_width(title, 2) + 2 * MARGIN);
+    let width = (left + plot_w + 16 + legend.w + MARGIN).max(text_width(title, 2) + 2 * MARGIN);
     let height = top + plot_h + 8 + 10 + 8 + 8 + MARGIN;
     let mut im = RgbImage::new(width as usize, height as usize, BG)?;
     draw_frame(
@@ -623,16 +640,7 @@ pub fn render_det_plot(
             draw_marker(&mut im, MARKERS[k % MARKERS.len()], x, y, 3, color);
         }
     }
-    let lx = left + plot_w + 16;
-    let legend_h = series.len() as i32 * 16 + 10;
-    im.stroke_rect(lx, top, legend_w, legend_h, 1, GRID);
-    for (k, name) in legend.iter().enumerate() {
-        let color = PALETTE[k % PALETTE.len()];
-        let y = top + 12 + k as i32 * 16;
-        im.draw_line(lx + 6, y, lx + 30, y, 2, color);
-        draw_marker(&mut im, MARKERS[k % MARKERS.len()], lx + 18, y, 3, color);
-        im.draw_text(lx + 38, y - 4, name, 1, INK);
-    }
+    legend.draw(&mut im, left + plot_w + 16, top, 3);
     Ok(im)
 }
 
