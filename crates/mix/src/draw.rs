@@ -14,8 +14,9 @@ use crate::{MixConfigError, MixMask, Mode, Rect};
 pub(crate) enum Draw {
     /// Leave the sample as it is.
     Keep,
-    /// Mixup.
-    Blend { lambda: f32 },
+    /// Mixup: of the values, or with `power = Some(k)` of the powers, the values being
+    /// `k` nepers per unit.
+    Blend { lambda: f32, power: Option<f32> },
     /// CutMix: the box is copied from the partner.
     Cut { rect: Rect, lambda: f32 },
     /// ResizeMix: the partner is shrunk into the box.
@@ -38,7 +39,7 @@ impl Draw {
     pub(crate) fn lambda(&self) -> f32 {
         match self {
             Draw::Keep => 1.0,
-            Draw::Blend { lambda }
+            Draw::Blend { lambda, .. }
             | Draw::Cut { lambda, .. }
             | Draw::Paste { lambda, .. }
             | Draw::Mask { lambda, .. } => *lambda,
@@ -76,10 +77,10 @@ impl Draw {
         scratch: &mut Vec<f32>,
     ) {
         match self {
-            Draw::Blend { lambda } => {
-                let (l, m) = (*lambda, 1.0 - *lambda);
+            Draw::Blend { lambda, power } => {
+                let blend = Blend::new(*lambda, *power);
                 for ((o, &a), &b) in dst.iter_mut().zip(xi).zip(xp) {
-                    *o = l * a + m * b;
+                    *o = blend.at(a, b);
                 }
             }
             Draw::Mask { bits, .. } => {
@@ -111,9 +112,9 @@ impl Draw {
         scratch: &mut Vec<f32>,
     ) {
         match self {
-            Draw::Blend { lambda } => {
-                let (l, m) = (*lambda, 1.0 - *lambda);
-                out.extend(xi.iter().zip(xp).map(|(&a, &b)| l * a + m * b));
+            Draw::Blend { lambda, power } => {
+                let blend = Blend::new(*lambda, *power);
+                out.extend(xi.iter().zip(xp).map(|(&a, &b)| blend.at(a, b)));
             }
             Draw::Mask { bits, .. } => {
                 let plane = d.plane_len();
@@ -183,6 +184,44 @@ impl Draw {
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// One Mixup value from the original `a` and the partner `b`.
+#[derive(Clone, Copy)]
+enum Blend {
+    /// `l·a + m·b`.
+    Linear { l: f32, m: f32 },
+    /// `ln(l·e^(k·a) + m·e^(k·b)) / k` as a log-sum-exp with the weights' logs `ln_l`, `ln_m`
+    /// (`−∞` for a zero weight), so that neither term can overflow and the sum is never 0.
+    Power { ln_l: f32, ln_m: f32, k: f32 },
+}
+
+impl Blend {
+    fn new(lambda: f32, power: Option<f32>) -> Self {
+        match power {
+            None => Blend::Linear {
+                l: lambda,
+                m: 1.0 - lambda,
+            },
+            Some(k) => Blend::Power {
+                ln_l: lambda.ln(),
+                ln_m: (1.0 - lambda).ln(),
+                k,
+            },
+        }
+    }
+
+    #[inline(always)]
+    fn at(self, a: f32, b: f32) -> f32 {
+        match self {
+            Blend::Linear { l, m } => l * a + m * b,
+            Blend::Power { ln_l, ln_m, k } => {
+                let (u, v) = (ln_l + k * a, ln_m + k * b);
+                let (hi, lo) = if u >= v { (u, v) } else { (v, u) };
+                (hi + (lo - hi).exp().ln_1p()) / k
             }
         }
     }

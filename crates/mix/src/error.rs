@@ -36,6 +36,12 @@ pub enum MixConfigError {
         /// Upper bound.
         max: f64,
     },
+    /// Mixup's decibels per unit are set but not a finite positive number.
+    #[error("mixup: db (decibels per unit) must be finite and > 0, got {db_per_unit}")]
+    InvalidDbPerUnit {
+        /// The rejected value.
+        db_per_unit: f64,
+    },
     /// A candidate weight is negative or not finite.
     #[error("weight of {mode} must be finite and >= 0, got {weight}")]
     InvalidWeight {

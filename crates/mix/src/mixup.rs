@@ -14,6 +14,14 @@ pub struct MixupConfig {
     pub alpha: f64,
     /// One `λ` for the whole batch (default, as in the paper and timm) or one per sample.
     pub per: Granularity,
+    /// How the two samples add up. `None` (default): the values themselves,
+    /// `λ·a + (1 − λ)·b`, as in the paper. `Some(d)`: the values are decibels, `d` dB per
+    /// unit (1 for dB log-mels, the standard deviation for standardised ones, any offset),
+    /// and the two are added as powers, `x' = 10·log10(λ·10^(a·d/10) + (1 − λ)·10^(b·d/10)) / d`:
+    /// the spectrogram of the two sounds played together at powers `λ : 1 − λ` (the
+    /// between-class mixing of Tokozume et al., 2018), where the louder one masks the quieter.
+    /// `db=` in the string form.
+    pub db_per_unit: Option<f64>,
 }
 
 impl Default for MixupConfig {
@@ -21,11 +29,13 @@ impl Default for MixupConfig {
         MixupConfig {
             alpha: 1.0,
             per: Granularity::Batch,
+            db_per_unit: None,
         }
     }
 }
 
-/// Mixup: `x'_i = λ·x_i + (1 − λ)·x_π(i)`, `λ ~ Beta(α, α)`.
+/// Mixup: `x'_i = λ·x_i + (1 − λ)·x_π(i)`, `λ ~ Beta(α, α)` (or the same sum taken as powers,
+/// [`MixupConfig::db_per_unit`]).
 ///
 /// The record's mask is [`MixMask::Blend`](crate::MixMask::Blend).
 ///
@@ -37,7 +47,7 @@ impl Default for MixupConfig {
 /// use rand_chacha::ChaCha8Rng;
 /// use randommix_mix::{Granularity, Mixer, Mixup, MixupConfig};
 ///
-/// let mixup = Mixup::new(MixupConfig { alpha: 0.4, per: Granularity::Sample })?;
+/// let mixup = Mixup::new(MixupConfig { alpha: 0.4, per: Granularity::Sample, db_per_unit: None })?;
 /// let x = Array4::from_shape_fn((4, 1, 40, 101), |(b, _, _, _)| b as f32);
 /// let y = Array2::from_shape_fn((4, 4), |(b, k)| if b == k { 1.0 } else { 0.0 });
 /// let mixed = mixup.mix(x.view(), y.view(), &mut ChaCha8Rng::seed_from_u64(0))?;
@@ -58,12 +68,25 @@ impl Mixup {
     ///
     /// # Errors
     ///
-    /// [`MixConfigError::InvalidAlpha`] if `alpha` is not finite and positive.
+    /// [`MixConfigError::InvalidAlpha`] if `alpha` is not finite and positive,
+    /// [`MixConfigError::InvalidDbPerUnit`] if `db_per_unit` is set but not finite and positive.
     pub fn new(config: MixupConfig) -> Result<Self, MixConfigError> {
+        if let Some(db_per_unit) = config.db_per_unit
+            && !(db_per_unit.is_finite() && db_per_unit > 0.0)
+        {
+            return Err(MixConfigError::InvalidDbPerUnit { db_per_unit });
+        }
         Ok(Mixup {
             config,
             beta: beta(Mode::Mixup, config.alpha)?,
         })
+    }
+
+    /// Nepers (natural-log units) per input unit for a power sum, `d·ln(10)/10`.
+    fn nepers_per_unit(&self) -> Option<f32> {
+        self.config
+            .db_per_unit
+            .map(|d| (d * std::f64::consts::LN_10 / 10.0) as f32)
     }
 
     /// The settings this mixer was built from.
@@ -76,6 +99,7 @@ impl Draws for &Mixup {
     fn draw(&mut self, rng: &mut dyn RngCore, _d: Dims) -> Draw {
         Draw::Blend {
             lambda: draw_beta(&self.beta, rng) as f32,
+            power: self.nepers_per_unit(),
         }
     }
 }

@@ -71,6 +71,21 @@ impl RandomMixConfig {
         }
     }
 
+    /// The same config for inputs rescaled by `1 / factor`: every Mixup candidate's
+    /// [`db_per_unit`](crate::MixupConfig::db_per_unit) multiplied by `factor`. For log-mels in
+    /// dB standardised as `(x − mean) / std`, `factor = std` keeps `db=1` meaning decibels.
+    /// Other modes do not depend on the scale of the values.
+    pub fn with_values_divided_by(mut self, factor: f64) -> Self {
+        for c in &mut self.candidates {
+            if let ModeConfig::Mixup(m) = &mut c.config
+                && let Some(d) = &mut m.db_per_unit
+            {
+                *d *= factor;
+            }
+        }
+        self
+    }
+
     /// Checks the skip probability, the weights and every candidate's own settings.
     pub(crate) fn validate(&self) -> Result<(), MixConfigError> {
         let skip_prob = self.skip_prob;
@@ -126,7 +141,7 @@ impl RandomMixConfig {
 ///
 /// | mode | options (defaults) |
 /// |---|---|
-/// | `mixup` | `alpha` (1), `per` (batch) |
+/// | `mixup` | `alpha` (1), `per` (batch), `db` (unset: add the values; `db=D`: the values are dB, `D` per unit, added as powers) |
 /// | `cutmix` | `alpha` (1), `region` = `full`/`time`/`freq` (full), `per` (batch) |
 /// | `resizemix` | `min` (0.1), `max` (0.8), `region` (full), `per` (batch) |
 /// | `fmix` | `alpha` (1), `decay` (3), `region` (full), `per` (batch) |

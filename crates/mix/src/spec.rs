@@ -146,6 +146,9 @@ fn options(config: &ModeConfig) -> Vec<String> {
             let d = MixupConfig::default();
             push("alpha", c.alpha.to_string(), d.alpha.to_string());
             push("per", c.per.to_string(), d.per.to_string());
+            if let Some(db) = c.db_per_unit {
+                o.push(format!("db={db}"));
+            }
         }
         ModeConfig::CutMix(c) => {
             let d = CutMixConfig::default();
@@ -301,6 +304,7 @@ fn set_option(config: &mut ModeConfig, opt: &str) -> Result<(), MixConfigError> 
     match (config, key.as_str()) {
         (ModeConfig::Mixup(c), "alpha") => c.alpha = num()?,
         (ModeConfig::Mixup(c), "per") => c.per = per()?,
+        (ModeConfig::Mixup(c), "db") => c.db_per_unit = Some(num()?),
         (ModeConfig::CutMix(c), "alpha") => c.alpha = num()?,
         (ModeConfig::CutMix(c), "region") => c.region = region()?,
         (ModeConfig::CutMix(c), "per") => c.per = per()?,
@@ -314,7 +318,7 @@ fn set_option(config: &mut ModeConfig, opt: &str) -> Result<(), MixConfigError> 
         (ModeConfig::FMix(c), "per") => c.per = per()?,
         (c, _) => {
             let expected = match c.mode() {
-                Mode::Mixup => "alpha or per",
+                Mode::Mixup => "alpha, per or db",
                 Mode::CutMix => "alpha, region or per",
                 Mode::ResizeMix => "min, max, region or per",
                 Mode::FMix => "alpha, decay, region or per",

@@ -193,8 +193,12 @@ fn per() -> impl Strategy<Value = Granularity> {
 fn mode_config() -> impl Strategy<Value = ModeConfig> {
     let alpha = 0.05f64..4.0;
     prop_oneof![
-        (alpha.clone(), per())
-            .prop_map(|(alpha, per)| ModeConfig::Mixup(MixupConfig { alpha, per })),
+        // Linear sums only: the reference below adds values (power sums have their own test).
+        (alpha.clone(), per()).prop_map(|(alpha, per)| ModeConfig::Mixup(MixupConfig {
+            alpha,
+            per,
+            db_per_unit: None
+        })),
         (alpha.clone(), region(), per()).prop_map(|(alpha, region, per)| ModeConfig::CutMix(
             CutMixConfig { alpha, region, per }
         )),
@@ -274,6 +278,36 @@ proptest! {
         out.y.fill(f32::NAN);
         mixer.mix_into(x.view(), y.view(), &mut rng(seed), &mut out).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(&out, &m);
+    }
+
+    /// Power-sum Mixup: every value is the dB sum of the two powers (f64 reference), between
+    /// the two values, finite; targets as for linear Mixup; same seed, same output.
+    #[test]
+    fn prop_power_mixup(alpha in 0.05f64..4.0, per in per(), db in 0.1f64..30.0, shape in shape(), seed in any::<u64>()) {
+        let mixer = Mixup::new(MixupConfig { alpha, per, db_per_unit: Some(db) })
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let x = random_x(seed, shape);
+        let y = soft_y(seed, shape.0, 5);
+        let m = mixer.mix(x.view(), y.view(), &mut rng(seed)).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(&mixer.mix(x.view(), y.view(), &mut rng(seed)).map_err(|e| TestCaseError::fail(e.to_string()))?, &m);
+        for rec in &m.records {
+            let (i, p) = (rec.index, rec.partner);
+            let l = f64::from(rec.lambda);
+            for ((o, &a), &b) in m.x.slice(s![i, .., .., ..]).iter()
+                .zip(x.slice(s![i, .., .., ..]))
+                .zip(x.slice(s![p, .., .., ..]))
+            {
+                let (a, b, o) = (f64::from(a), f64::from(b), f64::from(*o));
+                let k = db * std::f64::consts::LN_10 / 10.0;
+                let want = if rec.self_paired { a } else { (l * (k * a).exp() + (1.0 - l) * (k * b).exp()).ln() / k };
+                prop_assert!((o - want).abs() <= 1e-4 * (1.0 + want.abs()), "{} vs {} ({:?})", o, want, rec);
+                prop_assert!(o >= a.min(b) - 1e-4 && o <= a.max(b) + 1e-4);
+            }
+            let l = l as f32;
+            for (k, t) in m.y.row(i).iter().enumerate() {
+                prop_assert!((t - (l * y[[i, k]] + (1.0 - l) * y[[p, k]])).abs() < 1e-6);
+            }
+        }
     }
 
     /// Constant planes with one-hot targets: every cell is exactly the original or the partner
@@ -655,11 +689,129 @@ fn mixup_granularity() {
 }
 
 #[test]
+fn power_mixup_adds_the_two_sounds_as_powers() {
+    // dB values, 1 dB per unit: 10·log10(λ·10^(a/10) + (1 − λ)·10^(b/10)).
+    let x = Array4::from_shape_fn((2, 1, 3, 5), |(b, _, h, w)| {
+        if b == 0 {
+            -80.0 + 7.0 * (h * 5 + w) as f32
+        } else {
+            20.0 - 9.0 * w as f32 + h as f32
+        }
+    });
+    let mixup = Mixup::new(MixupConfig {
+        db_per_unit: Some(1.0),
+        ..Default::default()
+    })
+    .expect("c");
+    let m = mixup
+        .mix_pairs(x.view(), eye(2).view(), &[1, 0], &mut rng(3))
+        .expect("mix");
+    for r in &m.records {
+        let l = f64::from(r.lambda);
+        assert!(l > 0.0 && l < 1.0);
+        for ((o, &a), &b) in
+            m.x.slice(s![r.index, .., .., ..])
+                .iter()
+                .zip(x.slice(s![r.index, .., .., ..]))
+                .zip(x.slice(s![r.partner, .., .., ..]))
+        {
+            let p =
+                l * 10f64.powf(f64::from(a) / 10.0) + (1.0 - l) * 10f64.powf(f64::from(b) / 10.0);
+            let want = 10.0 * p.log10();
+            assert!((f64::from(*o) - want).abs() < 1e-3, "{o} vs {want}");
+            // The sum of powers is at least the louder one's share and at most the louder one.
+            assert!(f64::from(*o) <= f64::from(a.max(b)) + 1e-4);
+        }
+        assert!((m.y[[r.index, r.index]] - r.lambda).abs() < 1e-6);
+    }
+    // Standardised values with `db_per_unit = std` give the dB result divided by std, for any
+    // mean: the sum does not depend on the offset.
+    let (mean, std) = (-35.0f32, 17.0f32);
+    let z = x.mapv(|v| (v - mean) / std);
+    let scaled = Mixup::new(MixupConfig {
+        db_per_unit: Some(f64::from(std)),
+        ..Default::default()
+    })
+    .expect("c")
+    .mix_pairs(z.view(), eye(2).view(), &[1, 0], &mut rng(3))
+    .expect("mix");
+    for (o, d) in scaled.x.iter().zip(&m.x) {
+        assert!(
+            (o * std + mean - d).abs() < 2e-3,
+            "{} vs {d}",
+            o * std + mean
+        );
+    }
+}
+
+#[test]
+fn power_mixup_at_the_ends_keeps_one_sample_and_never_overflows() {
+    // λ = 1 (alpha → 0 pushes draws to the ends; here the pair is built directly through the
+    // drawer's sum): values 300 units apart at 10 dB per unit would overflow a plain exp.
+    let x = Array4::from_shape_fn((2, 1, 1, 4), |(b, _, _, w)| {
+        if b == 0 {
+            150.0 + w as f32
+        } else {
+            -150.0 - w as f32
+        }
+    });
+    let mixup = Mixup::new(MixupConfig {
+        alpha: 0.05,
+        per: Granularity::Sample,
+        db_per_unit: Some(10.0),
+    })
+    .expect("c");
+    for seed in 0..20 {
+        let m = mixup
+            .mix_pairs(x.view(), eye(2).view(), &[1, 0], &mut rng(seed))
+            .expect("mix");
+        assert!(m.x.iter().all(|v| v.is_finite()), "seed {seed}: {:?}", m.x);
+        for r in &m.records {
+            if r.lambda == 1.0 {
+                assert_eq!(
+                    m.x.slice(s![r.index, .., .., ..]),
+                    x.slice(s![r.index, .., .., ..])
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn power_mixup_spec_and_validation() {
+    let c: RandomMixConfig = "mixup:1(db=1),cutmix:1".parse().expect("spec");
+    assert_eq!(c.to_string(), "mixup:1(db=1),cutmix:1");
+    let ModeConfig::Mixup(m) = c.candidates[0].config else {
+        panic!("mixup expected")
+    };
+    assert_eq!(m.db_per_unit, Some(1.0));
+    let scaled = c.clone().with_values_divided_by(17.5);
+    assert_eq!(scaled.to_string(), "mixup:1(db=17.5),cutmix:1");
+    assert_eq!(scaled.candidates[1], c.candidates[1]);
+    for bad in ["mixup(db=0)", "mixup(db=-3)", "mixup(db=inf)"] {
+        let e = bad.parse::<RandomMix>().unwrap_err().to_string();
+        assert!(e.contains("db") && e.contains("> 0"), "{bad}: {e}");
+    }
+    let e = "cutmix(db=1)".parse::<RandomMix>().unwrap_err().to_string();
+    assert!(e.contains("unknown option"), "{e}");
+    assert_eq!(
+        Mixup::new(MixupConfig {
+            db_per_unit: Some(f64::NAN),
+            ..Default::default()
+        })
+        .unwrap_err()
+        .to_string(),
+        "mixup: db (decibels per unit) must be finite and > 0, got NaN"
+    );
+}
+
+#[test]
 fn small_alpha_pushes_lambda_to_the_ends() {
     let x = random_x(0, (2, 1, 4, 4));
     let mixup = Mixup::new(MixupConfig {
         alpha: 0.05,
         per: Granularity::Sample,
+        db_per_unit: None,
     })
     .expect("c");
     let mut ends = 0;
@@ -935,7 +1087,8 @@ fn spec_strings() {
         c.candidates[0].config,
         ModeConfig::Mixup(MixupConfig {
             alpha: 0.4,
-            per: Granularity::Batch
+            per: Granularity::Batch,
+            db_per_unit: None,
         })
     );
     assert_eq!(

@@ -212,6 +212,14 @@ pub fn train(
         atomic_write_bytes(&paths.config(), &json)?;
     }
     let (model_cfg, norm, _) = check_run_config(&cfg, &paths.config())?;
+    // The mixer sees standardised log-mels; a power-sum Mixup's `db=` is in decibels.
+    let mixer = RandomMix::new(
+        mixer
+            .config()
+            .clone()
+            .with_values_divided_by(f64::from(norm.std)),
+    )
+    .map_err(crate::mix::MixError::from)?;
 
     let base_device = cfg.backend.device().map_err(TrainError::Config)?;
     let device = base_device.clone().autodiff();
