@@ -201,6 +201,7 @@ fn bad_settings_are_clear_errors() {
     let tmp = tempfile::tempdir().unwrap();
     for (args, needle) in [
         (vec!["--mix", "cutmix:-1"], "cutmix"),
+        (vec!["--mix", "mixup(db=0)"], "db (decibels per unit)"),
         (vec!["--task", "7"], "unknown task"),
         (vec!["--words", "yes,sideways"], "sideways"),
         (vec!["--data", "/nonexistent/folder"], "/nonexistent/folder"),

@@ -33,8 +33,9 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 64)]
     pub batch: usize,
     /// Mixing: `none`, one mode (`mixup`, `cutmix`, `resizemix`, `fmix`), `randommix` (the
-    /// four at 1:1:1:1) or weighted candidates such as `mixup:2,cutmix:1`, with global options
-    /// such as `;skip=0.5` (probability of an unmixed batch) or `;per=sample` (README).
+    /// paper's four at 1:1:1:1) or weighted candidates such as `mixup:2,cutmix:1`, per-mode
+    /// options such as `mixup(db=1)` (Mixup as a sum of powers), with global options such as
+    /// `;skip=0.5` (probability of an unmixed batch) or `;per=sample` (README).
     #[arg(long, default_value = randommix::config::RECOMMENDED_MIX)]
     pub mix: String,
     #[command(flatten)]
@@ -469,8 +470,10 @@ pub struct CompareArgs {
     #[arg(long, default_value = "runs/compare")]
     pub out: PathBuf,
     /// Mix specifications to compare, separated by `/` or `,` between plain mode names
-    /// (e.g. `none,mixup,cutmix,resizemix,fmix,randommix`; `randommix` = all four at 1:1:1:1).
-    #[arg(long, default_value = "none,mixup,cutmix,resizemix,fmix,randommix")]
+    /// (e.g. `none,mixup,cutmix,resizemix,fmix,randommix`; `randommix` = the paper's four at
+    /// 1:1:1:1). The default: no mixing, each mode as the training default uses it and the
+    /// training default's RandomMix.
+    #[arg(long, default_value = randommix::config::COMPARE_MODES)]
     pub modes: String,
     /// Seeds per mode (0, 1, ...).
     #[arg(long, default_value_t = 3)]

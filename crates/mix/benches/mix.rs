@@ -30,11 +30,16 @@ fn bench_mix(c: &mut Criterion) {
     let per_sample = format!("{DEFAULT_SPEC};per=sample");
     let cases = [
         ("mixup", "mixup"),
+        ("mixup_power", "mixup(db=1)"),
         ("cutmix", "cutmix"),
         ("resizemix", "resizemix"),
         ("fmix", "fmix"),
         ("randommix", DEFAULT_SPEC),
         ("randommix_per_sample", per_sample.as_str()),
+        (
+            "randommix_power",
+            "mixup:1(db=1),cutmix:1,resizemix:1,fmix:1",
+        ),
     ];
     let mut group = c.benchmark_group("mix");
     group.throughput(Throughput::Elements(B as u64));

@@ -77,12 +77,18 @@ impl Draw {
         scratch: &mut Vec<f32>,
     ) {
         match self {
-            Draw::Blend { lambda, power } => {
-                let blend = Blend::new(*lambda, *power);
-                for ((o, &a), &b) in dst.iter_mut().zip(xi).zip(xp) {
-                    *o = blend.at(a, b);
+            Draw::Blend { lambda, power } => match Blend::new(*lambda, *power) {
+                Blend::Linear { l, m } => {
+                    for ((o, &a), &b) in dst.iter_mut().zip(xi).zip(xp) {
+                        *o = l * a + m * b;
+                    }
                 }
-            }
+                power => {
+                    for ((o, &a), &b) in dst.iter_mut().zip(xi).zip(xp) {
+                        *o = power.at(a, b);
+                    }
+                }
+            },
             Draw::Mask { bits, .. } => {
                 let plane = d.plane_len();
                 for ((o, a), b) in dst
@@ -112,10 +118,12 @@ impl Draw {
         scratch: &mut Vec<f32>,
     ) {
         match self {
-            Draw::Blend { lambda, power } => {
-                let blend = Blend::new(*lambda, *power);
-                out.extend(xi.iter().zip(xp).map(|(&a, &b)| blend.at(a, b)));
-            }
+            Draw::Blend { lambda, power } => match Blend::new(*lambda, *power) {
+                Blend::Linear { l, m } => {
+                    out.extend(xi.iter().zip(xp).map(|(&a, &b)| l * a + m * b));
+                }
+                power => out.extend(xi.iter().zip(xp).map(|(&a, &b)| power.at(a, b))),
+            },
             Draw::Mask { bits, .. } => {
                 let plane = d.plane_len();
                 for (a, b) in xi.chunks_exact(plane).zip(xp.chunks_exact(plane)) {
@@ -221,7 +229,7 @@ impl Blend {
             Blend::Power { ln_l, ln_m, k } => {
                 let (u, v) = (ln_l + k * a, ln_m + k * b);
                 let (hi, lo) = if u >= v { (u, v) } else { (v, u) };
-                (hi + (lo - hi).exp().ln_1p()) / k
+                (hi + (1.0 + (lo - hi).exp()).ln()) / k
             }
         }
     }

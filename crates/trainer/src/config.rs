@@ -8,9 +8,15 @@ use crate::data::{AugmentConfig, Normalization, TaskSpec};
 use crate::features::MelConfig;
 use crate::model::{Arch, Backend, ModelConfig};
 
-/// The training default's mixing: RandomMix over the four modes at 1:1:1:1 with 70 % of the
-/// batches left unmixed (chosen by experiment on the leave-voices-out check; README, Results).
-pub const RECOMMENDED_MIX: &str = "randommix;skip=0.7";
+/// The training default's mixing: RandomMix over the four modes at 1:1:1:1, its Mixup adding
+/// the two sounds as powers (`db=1`: the trainer's log-mels are in dB), with 70 % of the batches
+/// left unmixed (chosen by experiment on the leave-voices-out check; README, Results).
+pub const RECOMMENDED_MIX: &str = "mixup:1(db=1),cutmix:1,resizemix:1,fmix:1;skip=0.7";
+
+/// `compare`'s default list: no mixing, each mode as the default RandomMix uses it, and the
+/// default RandomMix's modes (`compare` adds the same global options to all but `none`).
+pub const COMPARE_MODES: &str =
+    "none/mixup(db=1)/cutmix/resizemix/fmix/mixup:1(db=1),cutmix:1,resizemix:1,fmix:1";
 
 /// Everything that defines a training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
