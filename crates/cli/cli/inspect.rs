@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 
+use randommix::config::RECOMMENDED_MODES;
 use randommix::inspect::{self, MixRequest, RenderRequest};
-use randommix::mix::DEFAULT_SPEC;
 
 /// `randommix mix`.
 #[derive(Args, Debug)]
@@ -28,8 +28,9 @@ pub struct MixArgs {
     #[arg(long, default_value = "data")]
     pub data: PathBuf,
     /// Mixing: one mode (`mixup`, `cutmix`, `resizemix`, `fmix`) or a RandomMix spec such as
-    /// `mixup:1,cutmix:1(region=time)` (see the README for options).
-    #[arg(long, alias = "mix", default_value = DEFAULT_SPEC, value_name = "MODE|SPEC")]
+    /// `mixup:1,cutmix:1(region=time)` (see the README for options). Default: the training
+    /// default's modes, always mixing (`randommix` for the paper's, whose Mixup blends values).
+    #[arg(long, alias = "mix", default_value = RECOMMENDED_MODES, value_name = "MODE|SPEC")]
     pub mode: String,
     /// Seed of the clip choice, the mix and the Griffin-Lim phases.
     #[arg(long, default_value_t = 0)]

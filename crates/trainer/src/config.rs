@@ -13,6 +13,10 @@ use crate::model::{Arch, Backend, ModelConfig};
 /// left unmixed (chosen by experiment on the leave-voices-out check; README, Results).
 pub const RECOMMENDED_MIX: &str = "mixup:1(db=1),cutmix:1,resizemix:1,fmix:1;skip=0.7";
 
+/// The modes of [`RECOMMENDED_MIX`] without its skip probability (always mixing): what
+/// `randommix mix` shows by default.
+pub const RECOMMENDED_MODES: &str = "mixup:1(db=1),cutmix:1,resizemix:1,fmix:1";
+
 /// `compare`'s default list: no mixing, each mode as the default RandomMix uses it, and the
 /// default RandomMix's modes (`compare` adds the same global options to all but `none`).
 pub const COMPARE_MODES: &str =
@@ -196,6 +200,19 @@ impl TrainConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_default_specs_agree_and_parse() {
+        use crate::mix::{RandomMix, RandomMixConfig};
+        assert_eq!(RECOMMENDED_MIX, format!("{RECOMMENDED_MODES};skip=0.7"));
+        assert!(COMPARE_MODES.ends_with(&format!("/{RECOMMENDED_MODES}")));
+        let c: RandomMixConfig = RECOMMENDED_MIX.parse().expect("default spec");
+        assert_eq!(c.to_string(), RECOMMENDED_MIX);
+        for spec in crate::experiments::split_modes(COMPARE_MODES) {
+            spec.parse::<RandomMix>().expect("compare spec");
+        }
+        assert_eq!(crate::experiments::split_modes(COMPARE_MODES).len(), 6);
+    }
 
     #[test]
     fn schedule_warms_up_then_decays() {

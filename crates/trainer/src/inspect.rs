@@ -39,7 +39,9 @@ use crate::features::{
     FeatureError, GriffinLimConfig, MelConfig, MelFrontend, MelInverter, read_npy_f32,
 };
 use crate::io::WriteError;
-use crate::mix::{MixError, MixMask, MixRecord, Mixed, Mixer, Mode, RandomMix};
+use crate::mix::{
+    MixError, MixMask, MixRecord, Mixed, Mixer, Mode, ModeConfig, RandomMix, RandomMixConfig,
+};
 use crate::viz::{
     MixPanel, PanelMask, SpecStyle, VizError, save_spectrogram_png, sidecar_path, write_panel,
 };
@@ -139,7 +141,8 @@ pub struct MixRequest {
     /// to 1 s). Two clips: original and partner; more: one batch.
     pub inputs: Vec<PathBuf>,
     /// Mixing spec in [`RandomMix`]'s string form (`mixup`, `cutmix`, `resizemix`, `fmix`,
-    /// `mixup:1,cutmix:1(region=time)`, ...). Default [`DEFAULT_SPEC`](crate::mix::DEFAULT_SPEC).
+    /// `mixup:1,cutmix:1(region=time)`, ...). Default
+    /// [`RECOMMENDED_MODES`](crate::config::RECOMMENDED_MODES), the training default's modes.
     pub spec: String,
     /// Seed of the mix (mode, λ, box or mask, permutation) and of the Griffin-Lim phases.
     pub seed: u64,
@@ -163,7 +166,7 @@ impl MixRequest {
     pub fn new(inputs: Vec<PathBuf>) -> Self {
         MixRequest {
             inputs,
-            spec: crate::mix::DEFAULT_SPEC.to_string(),
+            spec: crate::config::RECOMMENDED_MODES.to_string(),
             seed: 0,
             png: None,
             wav: None,
@@ -368,6 +371,7 @@ pub fn mix_clips(req: &MixRequest) -> Result<Vec<MixOutput>, InspectError> {
         None
     };
     let labels: Vec<String> = req.inputs.iter().map(|p| label(p)).collect();
+    let power_sum = mixup_adds_powers(mixer.config());
     let mut outputs = Vec::with_capacity(written.len());
     for (k, &i) in written.iter().enumerate() {
         let rec = &mixed.records[i];
@@ -375,7 +379,7 @@ pub fn mix_clips(req: &MixRequest) -> Result<Vec<MixOutput>, InspectError> {
         let bp = x.slice(s![rec.partner, 0, .., ..]);
         let m = mixed.x.slice(s![i, 0, .., ..]);
         if let Some(path) = &pngs[k] {
-            let mode = panel_mode(rec);
+            let mode = panel_mode(rec, power_sum);
             let mask = match (&rec.mask, rec.self_paired) {
                 (_, true) | (MixMask::None, _) | (MixMask::Blend, _) => PanelMask::None,
                 (MixMask::Box(r) | MixMask::Pasted(r), false) => PanelMask::Box {
@@ -578,13 +582,28 @@ pub fn pick_random_clips(data: &Path, n: usize, seed: u64) -> Result<Vec<PathBuf
         .collect())
 }
 
-/// The mode as written on a panel: `cutmix`, `none`, or `cutmix (paired with itself)`.
-fn panel_mode(rec: &MixRecord) -> String {
+/// The mode as written on a panel: `cutmix`, `none`, `cutmix (paired with itself)`, or
+/// `mixup (power sum)` when every Mixup of the spec adds powers (`power_sum`).
+fn panel_mode(rec: &MixRecord, power_sum: bool) -> String {
     match rec.mode {
         None => "none".to_string(),
         Some(m) if rec.self_paired => format!("{m} (paired with itself)"),
+        Some(Mode::Mixup) if power_sum => "mixup (power sum)".to_string(),
         Some(m) => m.to_string(),
     }
+}
+
+/// Whether the spec has Mixup candidates and all of them add the two sounds as powers.
+fn mixup_adds_powers(cfg: &RandomMixConfig) -> bool {
+    let power: Vec<bool> = cfg
+        .candidates
+        .iter()
+        .filter_map(|c| match c.config {
+            ModeConfig::Mixup(m) => Some(m.db_per_unit.is_some()),
+            _ => None,
+        })
+        .collect();
+    !power.is_empty() && power.iter().all(|&p| p)
 }
 
 /// The file stem, for output names (`clip` if there is none).
@@ -705,6 +724,31 @@ fn write_npy(path: &Path, a: ArrayView2<'_, f32>) -> Result<(), WriteError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn panels_name_a_power_sum_mixup() {
+        let spec = |s: &str| s.parse::<RandomMixConfig>().expect("spec");
+        assert!(mixup_adds_powers(&spec("mixup(db=1)")));
+        assert!(mixup_adds_powers(&spec(crate::config::RECOMMENDED_MODES)));
+        assert!(!mixup_adds_powers(&spec("mixup")));
+        assert!(!mixup_adds_powers(&spec("cutmix")));
+        assert!(!mixup_adds_powers(&spec("mixup:1(db=1),mixup:1")));
+        let rec = MixRecord {
+            index: 0,
+            partner: 1,
+            self_paired: false,
+            mode: Some(Mode::Mixup),
+            lambda: 0.6,
+            mask: MixMask::Blend,
+        };
+        assert_eq!(panel_mode(&rec, true), "mixup (power sum)");
+        assert_eq!(panel_mode(&rec, false), "mixup");
+        let cut = MixRecord {
+            mode: Some(Mode::CutMix),
+            ..rec
+        };
+        assert_eq!(panel_mode(&cut, true), "cutmix");
+    }
 
     #[test]
     fn output_names() {
