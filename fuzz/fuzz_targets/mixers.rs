@@ -19,6 +19,9 @@ const SPECS: &[&str] = &[
     "mixup",
     "mixup(alpha=0.01)",
     "mixup(alpha=50,per=sample)",
+    "mixup(db=1)",
+    "mixup(db=30,alpha=0.05,per=sample)",
+    "mixup(db=1e-6)",
     "cutmix",
     "cutmix(region=time)",
     "cutmix(region=freq,per=sample)",
@@ -35,6 +38,7 @@ const SPECS: &[&str] = &[
     "mixup:1,cutmix:2(region=time),resizemix:1,fmix:3;p=0.5;per=sample",
     "cutmix:1,fmix:1(region=freq);per=sample",
     "mixup:0,fmix:1;p=0.999",
+    "mixup:1(db=1),cutmix:1,resizemix:1,fmix:1;skip=0.7",
 ];
 
 #[derive(Debug)]

@@ -14,8 +14,8 @@ use crate::{MixConfigError, MixMask, Mode, Rect};
 pub(crate) enum Draw {
     /// Leave the sample as it is.
     Keep,
-    /// Mixup: of the values, or with `power = Some(k)` of the powers, the values being
-    /// `k` nepers per unit.
+    /// Mixup: of the values, or with `power = Some(k)` of the powers, `k` being the natural
+    /// log of power per unit of value (`db_per_unit · ln(10) / 10`).
     Blend { lambda: f32, power: Option<f32> },
     /// CutMix: the box is copied from the partner.
     Cut { rect: Rect, lambda: f32 },
@@ -202,8 +202,10 @@ impl Draw {
 enum Blend {
     /// `l·a + m·b`.
     Linear { l: f32, m: f32 },
-    /// `ln(l·e^(k·a) + m·e^(k·b)) / k` as a log-sum-exp with the weights' logs `ln_l`, `ln_m`
-    /// (`−∞` for a zero weight), so that neither term can overflow and the sum is never 0.
+    /// `ln(l·e^(k·a) + m·e^(k·b)) / k`, computed in value units as a log-sum-exp:
+    /// `hi + ln(1 + e^(k·(lo − hi))) / k` of `a + ln(l)/k` and `b + ln(m)/k` (`−∞` for a zero
+    /// weight). `k·a` itself is never formed, so large values cannot overflow, and a weight
+    /// of 1 returns its sample exactly.
     Power { ln_l: f32, ln_m: f32, k: f32 },
 }
 
@@ -215,8 +217,8 @@ impl Blend {
                 m: 1.0 - lambda,
             },
             Some(k) => Blend::Power {
-                ln_l: lambda.ln(),
-                ln_m: (1.0 - lambda).ln(),
+                ln_l: lambda.ln() / k,
+                ln_m: (1.0 - lambda).ln() / k,
                 k,
             },
         }
@@ -227,9 +229,20 @@ impl Blend {
         match self {
             Blend::Linear { l, m } => l * a + m * b,
             Blend::Power { ln_l, ln_m, k } => {
-                let (u, v) = (ln_l + k * a, ln_m + k * b);
+                // A weight of 1 returns its sample as it is (infinities included).
+                if ln_m == f32::NEG_INFINITY {
+                    return a;
+                }
+                if ln_l == f32::NEG_INFINITY {
+                    return b;
+                }
+                let (u, v) = (a + ln_l, b + ln_m);
                 let (hi, lo) = if u >= v { (u, v) } else { (v, u) };
-                (hi + (1.0 + (lo - hi).exp()).ln()) / k
+                // A −∞ input adds nothing; equal infinities are themselves.
+                if lo == f32::NEG_INFINITY || (hi.is_infinite() && hi == lo) {
+                    return hi;
+                }
+                hi + (k * (lo - hi)).exp().ln_1p() / k
             }
         }
     }

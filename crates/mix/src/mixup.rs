@@ -82,8 +82,8 @@ impl Mixup {
         })
     }
 
-    /// Nepers (natural-log units) per input unit for a power sum, `d·ln(10)/10`.
-    fn nepers_per_unit(&self) -> Option<f32> {
+    /// The natural log of power per unit of value for a power sum, `d·ln(10)/10`.
+    fn ln_power_per_unit(&self) -> Option<f32> {
         self.config
             .db_per_unit
             .map(|d| (d * std::f64::consts::LN_10 / 10.0) as f32)
@@ -99,7 +99,7 @@ impl Draws for &Mixup {
     fn draw(&mut self, rng: &mut dyn RngCore, _d: Dims) -> Draw {
         Draw::Blend {
             lambda: draw_beta(&self.beta, rng) as f32,
-            power: self.nepers_per_unit(),
+            power: self.ln_power_per_unit(),
         }
     }
 }

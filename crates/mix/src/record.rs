@@ -88,7 +88,8 @@ impl Rect {
 pub enum MixMask {
     /// Nothing was mixed in (unmixed sample).
     None,
-    /// Every cell is `λ · original + (1 − λ) · partner` (Mixup).
+    /// Every cell is `λ · original + (1 − λ) · partner` (Mixup), or with
+    /// [`db_per_unit`](crate::MixupConfig::db_per_unit) the same sum taken of the powers.
     Blend,
     /// The box holds the partner's cells at the same positions (CutMix).
     Box(Rect),
@@ -112,7 +113,8 @@ impl MixMask {
 /// The four mixing modes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Mode {
-    /// Convex combination of the whole samples ([`Mixup`](crate::Mixup)).
+    /// Convex combination of the whole samples, of their values or of their powers
+    /// ([`Mixup`](crate::Mixup)); the targets are always mixed by `λ`.
     Mixup,
     /// A box cut from the partner ([`CutMix`](crate::CutMix)).
     CutMix,

@@ -286,10 +286,17 @@ proptest! {
     fn prop_power_mixup(alpha in 0.05f64..4.0, per in per(), db in 0.1f64..30.0, shape in shape(), seed in any::<u64>()) {
         let mixer = Mixup::new(MixupConfig { alpha, per, db_per_unit: Some(db) })
             .map_err(|e| TestCaseError::fail(e.to_string()))?;
-        let x = random_x(seed, shape);
+        // Values up to ±60 units: at 30 dB per unit far beyond what `exp` of f32 holds.
+        let x = random_x(seed, shape).mapv(|v| v * 60.0);
         let y = soft_y(seed, shape.0, 5);
         let m = mixer.mix(x.view(), y.view(), &mut rng(seed)).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!(&mixer.mix(x.view(), y.view(), &mut rng(seed)).map_err(|e| TestCaseError::fail(e.to_string()))?, &m);
+        // Into dirty buffers of the same shape (written in place), the same result.
+        let mut out = m.clone();
+        out.x.fill(f32::NAN);
+        mixer.mix_into(x.view(), y.view(), &mut rng(seed), &mut out).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        prop_assert_eq!(&out, &m);
+        prop_assert!(m.x.iter().all(|v| v.is_finite()));
         for rec in &m.records {
             let (i, p) = (rec.index, rec.partner);
             let l = f64::from(rec.lambda);
@@ -299,9 +306,16 @@ proptest! {
             {
                 let (a, b, o) = (f64::from(a), f64::from(b), f64::from(*o));
                 let k = db * std::f64::consts::LN_10 / 10.0;
-                let want = if rec.self_paired { a } else { (l * (k * a).exp() + (1.0 - l) * (k * b).exp()).ln() / k };
+                // In f64 the sum is taken around the larger exponent (k·60·30 dB overflows).
+                let (u, v) = (k * a + l.ln(), k * b + (1.0 - l).ln());
+                let hi = u.max(v);
+                let want = if rec.self_paired { a } else { (hi + ((u - hi).exp() + (v - hi).exp()).ln()) / k };
                 prop_assert!((o - want).abs() <= 1e-4 * (1.0 + want.abs()), "{} vs {} ({:?})", o, want, rec);
-                prop_assert!(o >= a.min(b) - 1e-4 && o <= a.max(b) + 1e-4);
+                prop_assert!(o >= a.min(b) - 1e-3 && o <= a.max(b) + 1e-3);
+                // At least the louder share, at most twice it (ln 2 / k above).
+                if !rec.self_paired {
+                    prop_assert!(o >= hi / k - 1e-3 && o <= (hi + 2f64.ln()) / k + 1e-3);
+                }
             }
             let l = l as f32;
             for (k, t) in m.y.row(i).iter().enumerate() {
@@ -719,8 +733,13 @@ fn power_mixup_adds_the_two_sounds_as_powers() {
                 l * 10f64.powf(f64::from(a) / 10.0) + (1.0 - l) * 10f64.powf(f64::from(b) / 10.0);
             let want = 10.0 * p.log10();
             assert!((f64::from(*o) - want).abs() < 1e-3, "{o} vs {want}");
-            // The sum of powers is at least the louder one's share and at most the louder one.
+            // The sum of powers lies between the two values, and at or above the louder one's
+            // share of the power.
             assert!(f64::from(*o) <= f64::from(a.max(b)) + 1e-4);
+            assert!(f64::from(*o) >= f64::from(a.min(b)) - 1e-4);
+            let share = (10.0 * (l.log10() + f64::from(a) / 10.0))
+                .max(10.0 * ((1.0 - l).log10() + f64::from(b) / 10.0));
+            assert!(f64::from(*o) >= share - 1e-4, "{o} below {share}");
         }
         assert!((m.y[[r.index, r.index]] - r.lambda).abs() < 1e-6);
     }
@@ -745,35 +764,55 @@ fn power_mixup_adds_the_two_sounds_as_powers() {
 }
 
 #[test]
-fn power_mixup_at_the_ends_keeps_one_sample_and_never_overflows() {
-    // λ = 1 (alpha → 0 pushes draws to the ends; here the pair is built directly through the
-    // drawer's sum): values 300 units apart at 10 dB per unit would overflow a plain exp.
-    let x = Array4::from_shape_fn((2, 1, 1, 4), |(b, _, _, w)| {
-        if b == 0 {
-            150.0 + w as f32
-        } else {
-            -150.0 - w as f32
+fn power_sum_at_the_ends_far_apart_and_at_infinity() {
+    // 10 dB per unit: values 300 units apart would overflow a plain `exp(k·a)`.
+    let k = (10.0 * std::f64::consts::LN_10 / 10.0) as f32;
+    let d = Dims {
+        b: 1,
+        c: 1,
+        h: 1,
+        w: 6,
+        k: 1,
+    };
+    let xi = [150.0f32, -150.0, 0.0, 3.0, f32::NEG_INFINITY, f32::INFINITY];
+    let xp = [-150.0f32, 150.0, 0.0, 3.0, f32::NEG_INFINITY, f32::INFINITY];
+    let run = |lambda: f32| {
+        let draw = Draw::Blend {
+            lambda,
+            power: Some(k),
+        };
+        let mut out = vec![f32::NAN; 6];
+        draw.apply(&xi, &xp, &mut out, d, &mut Vec::new());
+        let mut ext = Vec::new();
+        draw.extend(&xi, &xp, &mut ext, d, &mut Vec::new());
+        assert_eq!(
+            out.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            ext.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+        out
+    };
+    // A weight of 1 returns its sample exactly.
+    assert_eq!(run(1.0), xi);
+    assert_eq!(run(0.0), xp);
+    // In between: the power sum, against plain f64 arithmetic.
+    for lambda in [0.3f32, 0.5, 0.9] {
+        let o = run(lambda);
+        let l = f64::from(lambda);
+        let kk = f64::from(k);
+        for j in 0..4 {
+            // Plain f64 (e^345 still fits): ln(λ·e^(k·a) + (1 − λ)·e^(k·b)) / k.
+            let (a, b) = (f64::from(xi[j]), f64::from(xp[j]));
+            let want = (l * (kk * a).exp() + (1.0 - l) * (kk * b).exp()).ln() / kk;
+            assert!(
+                (f64::from(o[j]) - want).abs() < 1e-4,
+                "λ {lambda}, cell {j}: {} vs {want}",
+                o[j]
+            );
         }
-    });
-    let mixup = Mixup::new(MixupConfig {
-        alpha: 0.05,
-        per: Granularity::Sample,
-        db_per_unit: Some(10.0),
-    })
-    .expect("c");
-    for seed in 0..20 {
-        let m = mixup
-            .mix_pairs(x.view(), eye(2).view(), &[1, 0], &mut rng(seed))
-            .expect("mix");
-        assert!(m.x.iter().all(|v| v.is_finite()), "seed {seed}: {:?}", m.x);
-        for r in &m.records {
-            if r.lambda == 1.0 {
-                assert_eq!(
-                    m.x.slice(s![r.index, .., .., ..]),
-                    x.slice(s![r.index, .., .., ..])
-                );
-            }
-        }
+        // Equal values stay where they are: λ·P + (1 − λ)·P = P.
+        assert!(o[2].abs() < 1e-5 && (o[3] - 3.0).abs() < 1e-5, "{o:?}");
+        assert_eq!(o[4], f32::NEG_INFINITY);
+        assert_eq!(o[5], f32::INFINITY);
     }
 }
 

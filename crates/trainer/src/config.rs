@@ -42,7 +42,8 @@ pub struct TrainConfig {
     /// The learning rate at the end, as a fraction of `lr`.
     pub final_lr_factor: f64,
     /// The RandomMix specification (`none`, a mode, or weighted candidates; `skip=` for the
-    /// probability of leaving a batch unmixed).
+    /// probability of leaving a batch unmixed). A power-sum Mixup's `db=` is in decibels of
+    /// the log-mel before normalisation: the trainer rescales it by the normalisation's std.
     pub mix: String,
     /// The share of the epochs at the end trained without mixing (timm's `--mixup-off-epoch`,
     /// as a fraction: 0.15 of 60 epochs = the last 9); 0 in runs saved before it existed.
@@ -211,7 +212,16 @@ mod tests {
         for spec in crate::experiments::split_modes(COMPARE_MODES) {
             spec.parse::<RandomMix>().expect("compare spec");
         }
-        assert_eq!(crate::experiments::split_modes(COMPARE_MODES).len(), 6);
+        // Each single mode of the comparison is one candidate of the default, as configured there.
+        let modes = crate::experiments::split_modes(COMPARE_MODES);
+        assert_eq!(modes.len(), 6);
+        let default: RandomMixConfig = RECOMMENDED_MODES.parse().expect("modes");
+        for (single, candidate) in modes[1..5].iter().zip(&default.candidates) {
+            let one: RandomMixConfig = single.parse().expect("mode");
+            assert_eq!(one.candidates.len(), 1);
+            assert_eq!(one.candidates[0].config, candidate.config, "{single}");
+        }
+        assert_eq!(modes[0], "none");
     }
 
     #[test]

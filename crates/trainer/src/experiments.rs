@@ -107,14 +107,15 @@ pub fn split_modes_with(s: &str, globals: &str) -> Vec<String> {
         .collect()
 }
 
-/// [`split_modes_with`] without global options.
+/// [`split_modes_with`] without global options. Commas inside a mode's options
+/// (`mixup(db=1,alpha=0.4)`) never separate specs.
 pub fn split_modes(s: &str) -> Vec<String> {
     let parts: Vec<String> = if s.contains('/') {
         s.split('/').map(str::to_string).collect()
     } else if s.contains(':') {
         vec![s.to_string()]
     } else {
-        s.split(',').map(str::to_string).collect()
+        split_outside_parens(s)
     };
     parts
         .into_iter()
@@ -128,6 +129,25 @@ pub fn split_modes(s: &str) -> Vec<String> {
             }
         })
         .collect()
+}
+
+/// `s` split at the commas that are not inside parentheses.
+fn split_outside_parens(s: &str) -> Vec<String> {
+    let mut parts = vec![String::new()];
+    let mut depth = 0usize;
+    for c in s.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => {
+                parts.push(String::new());
+                continue;
+            }
+            _ => {}
+        }
+        parts.last_mut().expect("never empty").push(c);
+    }
+    parts
 }
 
 /// A folder-safe name for a mix specification.
@@ -872,6 +892,28 @@ fn write_robustness(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mode_lists_split_between_specs_only() {
+        assert_eq!(
+            split_modes("none, mixup(db=1,alpha=0.4),cutmix(region=time) ,randommix"),
+            vec![
+                "none",
+                "mixup(db=1,alpha=0.4)",
+                "cutmix(region=time)",
+                crate::mix::DEFAULT_SPEC
+            ]
+        );
+        assert_eq!(
+            split_modes("none/mixup:1(db=1),cutmix:1"),
+            vec!["none", "mixup:1(db=1),cutmix:1"]
+        );
+        assert_eq!(split_modes("mixup:2,cutmix:1"), vec!["mixup:2,cutmix:1"]);
+        assert_eq!(
+            split_modes_with("none,mixup(db=1)", "skip=0.7"),
+            vec!["none", "mixup(db=1);skip=0.7"]
+        );
+    }
 
     #[test]
     fn slugs_are_folder_safe() {

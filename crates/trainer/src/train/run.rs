@@ -212,14 +212,7 @@ pub fn train(
         atomic_write_bytes(&paths.config(), &json)?;
     }
     let (model_cfg, norm, _) = check_run_config(&cfg, &paths.config())?;
-    // The mixer sees standardised log-mels; a power-sum Mixup's `db=` is in decibels.
-    let mixer = RandomMix::new(
-        mixer
-            .config()
-            .clone()
-            .with_values_divided_by(f64::from(norm.std)),
-    )
-    .map_err(crate::mix::MixError::from)?;
+    let mixer = mixer_for_standardised(&mixer, &norm)?;
 
     let base_device = cfg.backend.device().map_err(TrainError::Config)?;
     let device = base_device.clone().autodiff();
@@ -516,6 +509,19 @@ fn model_bytes(model: &KwsModel, path: &Path) -> Result<Vec<u8>, TrainError> {
         })
 }
 
+/// The mixer for standardised log-mels: a power-sum Mixup's `db=` is in decibels of the log-mel
+/// before [`Normalization`], so it is rescaled by the normalisation's std (the mean cancels).
+fn mixer_for_standardised(
+    mixer: &RandomMix,
+    norm: &Normalization,
+) -> Result<RandomMix, TrainError> {
+    let config = mixer
+        .config()
+        .clone()
+        .with_values_divided_by(f64::from(norm.std));
+    Ok(RandomMix::new(config).map_err(crate::mix::MixError::from)?)
+}
+
 /// Label smoothing: `t ← (1 − ε)·t + ε/K` per row (nothing when `eps` is 0).
 fn smooth_labels(t: &mut Array2<f32>, eps: f32) {
     if eps <= 0.0 {
@@ -523,4 +529,44 @@ fn smooth_labels(t: &mut Array2<f32>, eps: f32) {
     }
     let k = t.ncols().max(1) as f32;
     t.mapv_inplace(|v| (1.0 - eps) * v + eps / k);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array4;
+
+    #[test]
+    fn a_power_sum_mixes_standardised_features_as_their_decibels() {
+        let norm = Normalization {
+            mean: -42.0,
+            std: 17.5,
+        };
+        let db = Array4::from_shape_fn((4, 1, 5, 7), |(b, _, h, w)| {
+            -90.0 + 13.0 * ((b * 31 + h * 7 + w * 3) % 11) as f32
+        });
+        let z = db.mapv(|v| (v - norm.mean) / norm.std);
+        let y = Array2::from_shape_fn((4, 4), |(i, k)| f32::from(u8::from(i == k)));
+        let spec: RandomMix = "mixup(db=1)".parse().expect("spec");
+        let mixed_db = spec
+            .mix(db.view(), y.view(), &mut ChaCha8Rng::seed_from_u64(5))
+            .expect("mix");
+        let scaled = mixer_for_standardised(&spec, &norm).expect("mixer");
+        let mixed_z = scaled
+            .mix(z.view(), y.view(), &mut ChaCha8Rng::seed_from_u64(5))
+            .expect("mix");
+        assert!(mixed_db.records.iter().any(|r| !r.self_paired));
+        for (zv, dv) in mixed_z.x.iter().zip(&mixed_db.x) {
+            assert!(
+                (zv * norm.std + norm.mean - dv).abs() < 1e-3,
+                "{zv} vs {dv}"
+            );
+        }
+        // Other modes do not depend on the scale: the same mixer comes back.
+        let cut: RandomMix = "cutmix".parse().expect("spec");
+        assert_eq!(
+            mixer_for_standardised(&cut, &norm).expect("mixer").config(),
+            cut.config()
+        );
+    }
 }
