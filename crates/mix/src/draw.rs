@@ -77,15 +77,17 @@ impl Draw {
         scratch: &mut Vec<f32>,
     ) {
         match self {
-            Draw::Blend { lambda, power } => match Blend::new(*lambda, *power) {
-                Blend::Linear { l, m } => {
+            Draw::Blend { lambda, power } => match *power {
+                None => {
+                    let (l, m) = (*lambda, 1.0 - *lambda);
                     for ((o, &a), &b) in dst.iter_mut().zip(xi).zip(xp) {
                         *o = l * a + m * b;
                     }
                 }
-                power => {
+                Some(k) => {
+                    let sum = PowerSum::new(*lambda, k);
                     for ((o, &a), &b) in dst.iter_mut().zip(xi).zip(xp) {
-                        *o = power.at(a, b);
+                        *o = sum.at(a, b);
                     }
                 }
             },
@@ -118,11 +120,15 @@ impl Draw {
         scratch: &mut Vec<f32>,
     ) {
         match self {
-            Draw::Blend { lambda, power } => match Blend::new(*lambda, *power) {
-                Blend::Linear { l, m } => {
+            Draw::Blend { lambda, power } => match *power {
+                None => {
+                    let (l, m) = (*lambda, 1.0 - *lambda);
                     out.extend(xi.iter().zip(xp).map(|(&a, &b)| l * a + m * b));
                 }
-                power => out.extend(xi.iter().zip(xp).map(|(&a, &b)| power.at(a, b))),
+                Some(k) => {
+                    let sum = PowerSum::new(*lambda, k);
+                    out.extend(xi.iter().zip(xp).map(|(&a, &b)| sum.at(a, b)));
+                }
             },
             Draw::Mask { bits, .. } => {
                 let plane = d.plane_len();
@@ -197,54 +203,44 @@ impl Draw {
     }
 }
 
-/// One Mixup value from the original `a` and the partner `b`.
+/// A power-sum Mixup value from the original `a` and the partner `b`:
+/// `ln(λ·e^(k·a) + (1 − λ)·e^(k·b)) / k`, computed in value units as a log-sum-exp,
+/// `hi + ln(1 + e^(k·(lo − hi))) / k` of `a + ln(λ)/k` and `b + ln(1 − λ)/k` (`−∞` for a zero
+/// weight). `k·a` itself is never formed, so large values cannot overflow, and a weight of 1
+/// returns its sample exactly.
 #[derive(Clone, Copy)]
-enum Blend {
-    /// `l·a + m·b`.
-    Linear { l: f32, m: f32 },
-    /// `ln(l·e^(k·a) + m·e^(k·b)) / k`, computed in value units as a log-sum-exp:
-    /// `hi + ln(1 + e^(k·(lo − hi))) / k` of `a + ln(l)/k` and `b + ln(m)/k` (`−∞` for a zero
-    /// weight). `k·a` itself is never formed, so large values cannot overflow, and a weight
-    /// of 1 returns its sample exactly.
-    Power { ln_l: f32, ln_m: f32, k: f32 },
+struct PowerSum {
+    ln_l: f32,
+    ln_m: f32,
+    k: f32,
 }
 
-impl Blend {
-    fn new(lambda: f32, power: Option<f32>) -> Self {
-        match power {
-            None => Blend::Linear {
-                l: lambda,
-                m: 1.0 - lambda,
-            },
-            Some(k) => Blend::Power {
-                ln_l: lambda.ln() / k,
-                ln_m: (1.0 - lambda).ln() / k,
-                k,
-            },
+impl PowerSum {
+    fn new(lambda: f32, k: f32) -> Self {
+        PowerSum {
+            ln_l: lambda.ln() / k,
+            ln_m: (1.0 - lambda).ln() / k,
+            k,
         }
     }
 
     #[inline(always)]
     fn at(self, a: f32, b: f32) -> f32 {
-        match self {
-            Blend::Linear { l, m } => l * a + m * b,
-            Blend::Power { ln_l, ln_m, k } => {
-                // A weight of 1 returns its sample as it is (infinities included).
-                if ln_m == f32::NEG_INFINITY {
-                    return a;
-                }
-                if ln_l == f32::NEG_INFINITY {
-                    return b;
-                }
-                let (u, v) = (a + ln_l, b + ln_m);
-                let (hi, lo) = if u >= v { (u, v) } else { (v, u) };
-                // A −∞ input adds nothing; equal infinities are themselves.
-                if lo == f32::NEG_INFINITY || (hi.is_infinite() && hi == lo) {
-                    return hi;
-                }
-                hi + (k * (lo - hi)).exp().ln_1p() / k
-            }
+        let PowerSum { ln_l, ln_m, k } = self;
+        // A weight of 1 returns its sample as it is (infinities included).
+        if ln_m == f32::NEG_INFINITY {
+            return a;
         }
+        if ln_l == f32::NEG_INFINITY {
+            return b;
+        }
+        let (u, v) = (a + ln_l, b + ln_m);
+        let (hi, lo) = if u >= v { (u, v) } else { (v, u) };
+        // A −∞ input adds nothing; equal infinities are themselves.
+        if lo == f32::NEG_INFINITY || (hi.is_infinite() && hi == lo) {
+            return hi;
+        }
+        hi + (k * (lo - hi)).exp().ln_1p() / k
     }
 }
 

@@ -8,19 +8,29 @@ use crate::data::{AugmentConfig, Normalization, TaskSpec};
 use crate::features::MelConfig;
 use crate::model::{Arch, Backend, ModelConfig};
 
+/// The training default's modes as a literal, so that the constants below are built from one
+/// string.
+macro_rules! recommended_modes {
+    () => {
+        "mixup:1(db=1),cutmix:1,resizemix:1,fmix:1"
+    };
+}
+
 /// The training default's mixing: RandomMix over the four modes at 1:1:1:1, its Mixup adding
 /// the two sounds as powers (`db=1`: the trainer's log-mels are in dB), with 70 % of the batches
 /// left unmixed (chosen by experiment on the leave-voices-out check; README, Results).
-pub const RECOMMENDED_MIX: &str = "mixup:1(db=1),cutmix:1,resizemix:1,fmix:1;skip=0.7";
+pub const RECOMMENDED_MIX: &str = concat!(recommended_modes!(), ";skip=0.7");
 
 /// The modes of [`RECOMMENDED_MIX`] without its skip probability (always mixing): what
 /// `randommix mix` shows by default.
-pub const RECOMMENDED_MODES: &str = "mixup:1(db=1),cutmix:1,resizemix:1,fmix:1";
+pub const RECOMMENDED_MODES: &str = recommended_modes!();
 
 /// `compare`'s default list: no mixing, each mode as the default RandomMix uses it, and the
 /// default RandomMix's modes (`compare` adds the same global options to all but `none`).
-pub const COMPARE_MODES: &str =
-    "none/mixup(db=1)/cutmix/resizemix/fmix/mixup:1(db=1),cutmix:1,resizemix:1,fmix:1";
+pub const COMPARE_MODES: &str = concat!(
+    "none/mixup(db=1)/cutmix/resizemix/fmix/",
+    recommended_modes!()
+);
 
 /// Everything that defines a training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
