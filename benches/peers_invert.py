@@ -11,7 +11,7 @@ time per clip (wall and this thread's CPU; NNLS and Griffin-Lim apart) and the s
 against the original clip's |STFT| and against the NNLS magnitude, and the mean
 |delta log-mel| (dB, cells within 80 dB of the clip's maximum).
 
-    /tmp/peers/bin/python benches/peers_invert.py data/yes/*.wav [--n-iter 32] [--threads 1]
+    /tmp/peers/bin/python benches/peers_invert.py data/synthetic/yes/*.wav [--n-iter 32] [--threads 1]
         [--repeat 3]
 """
 import argparse, os, sys, time

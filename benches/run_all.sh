@@ -15,12 +15,12 @@ RAYON_NUM_THREADS=1 cargo bench -p randommix --bench stream_rtf -- --warm-up-tim
 echo "== logmel (randommix)"
 cargo bench --bench logmel 2>&1 | grep -E "^[a-z_/0-9]+|time:|thrpt:" | grep -v "change\|Warming\|Collecting\|Analyzing\|Benchmarking"
 echo "== logmel peers"
-/tmp/peers/bin/python ../shared/peers/bench_logmel.py data --threads 1
+/tmp/peers/bin/python ../shared/peers/bench_logmel.py data/synthetic --threads 1
 echo "== mix (randommix)"
 cargo bench --bench mix 2>&1 | grep -E "time:|^[a-z_/0-9]+ " | grep -v "change\|Warming\|Collecting\|Analyzing\|Benchmarking"
 echo "== mix peers"
 /tmp/peers/bin/python ../shared/peers/bench_mix.py --threads 1
 date; uptime
 echo "== invert peers (librosa, 5 clips)"
-/tmp/peers/bin/python benches/peers_invert.py $(ls data/yes/*.wav | head -5) --repeat 1 2>&1 | tail -8
+/tmp/peers/bin/python benches/peers_invert.py $(ls data/synthetic/yes/*.wav | head -5) --repeat 1 2>&1 | tail -8
 date

@@ -34,8 +34,8 @@ fn main() -> Result<(), Box<dyn Error>> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let paths = match args.as_slice() {
         [] => [
-            first_wav(Path::new("data/yes"))?,
-            first_wav(Path::new("data/no"))?,
+            first_wav(Path::new("data/real/yes"))?,
+            first_wav(Path::new("data/real/no"))?,
         ],
         [a, b] => [PathBuf::from(a), PathBuf::from(b)],
         _ => return Err("usage: mix_spectrograms [A.wav B.wav]".into()),

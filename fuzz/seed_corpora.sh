@@ -7,7 +7,7 @@ mkdir -p "$C/wav_decode" "$C/dataset_list" "$C/npy_render" "$C/mix_spec" "$C/mix
 
 # WAV: the format fixtures and broken files, plus short prefixes of bundled clips.
 cp crates/frontend/tests/data/audio/*.wav "$C/wav_decode/"
-for f in data/yes/02155165_nohash_0.wav data/_background_noise_/hum.wav; do
+for f in data/synthetic/yes/02155165_nohash_0.wav data/synthetic/_background_noise_/hum.wav; do
     n=$(basename "$f" .wav)
     head -c 2048 "$f" > "$C/wav_decode/prefix2k-$n.wav"
     head -c 60 "$f" > "$C/wav_decode/prefix60-$n.wav"

@@ -34,6 +34,8 @@ fn trained() -> &'static Shared {
         run_ok(&[
             "train",
             "--quiet",
+            "--data",
+            "data/synthetic",
             "--out",
             run.to_str().unwrap(),
             "--epochs",
@@ -52,7 +54,7 @@ fn trained() -> &'static Shared {
 }
 
 fn data() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/synthetic")
 }
 
 fn list(name: &str) -> Vec<String> {

@@ -11,7 +11,7 @@ use ndarray_npy::{ReadNpyExt, WriteNpyExt};
 const PANEL_SIZE: (u32, u32) = (854, 644);
 
 fn data_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("data")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("data/synthetic")
 }
 
 /// The first WAV (sorted by name) of a word folder of the bundled data.

@@ -15,6 +15,8 @@ fn train_args(out: &Path, epochs: usize, seed: u64) -> Vec<String> {
     [
         "train",
         "--quiet",
+        "--data",
+        "data/synthetic",
         "--out",
         out.to_str().unwrap(),
         "--epochs",

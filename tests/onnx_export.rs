@@ -22,7 +22,7 @@ fn export(run_dir: &Path, out: &Path) -> common::Run {
 }
 
 fn clips() -> Vec<std::path::PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/synthetic");
     ["yes/02155165_nohash_0.wav", "no/048f4fd3_nohash_0.wav"]
         .iter()
         .map(|p| root.join(p))
@@ -99,7 +99,7 @@ fn exported_graph_gives_randommixs_logits_in_tract() {
 #[test]
 fn bc_resnet_export_is_a_clear_error() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
+    let data = tmp.path().join("data/synthetic");
     common::tiny_dataset(&data);
     let out = tmp.path().join("run");
     let mut args = common::tiny_train_args(&data, &out);

@@ -25,7 +25,7 @@ pub struct MixArgs {
     #[arg(long, value_name = "N")]
     pub random: Option<usize>,
     /// Speech Commands folder for --random (`_background_noise_` is skipped).
-    #[arg(long, default_value = "data")]
+    #[arg(long, default_value = randommix::config::DEFAULT_DATA)]
     pub data: PathBuf,
     /// Mixing: one mode (`mixup`, `cutmix`, `resizemix`, `fmix`) or a RandomMix spec such as
     /// `mixup:1,cutmix:1(region=time)` (see the README for options). Default: the training

@@ -17,9 +17,8 @@ use randommix::{LoadedRun, experiments};
 /// `randommix train`.
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// Speech Commands folder (v0.01/v0.02 layout).
-    #[arg(long, default_value = "data")]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Run folder to create (default: runs/<UTC date-time>).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -61,6 +60,42 @@ pub struct TrainArgs {
     /// Print one line per epoch instead of a progress bar.
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// The data folders of `train` and `compare`.
+#[derive(Args, Debug)]
+pub struct DataArgs {
+    /// Speech Commands folder (v0.01/v0.02 layout); give it again for more folders. The first
+    /// is the one the run is judged on (its validation split picks the checkpoint, its test
+    /// split is the report's headline); each further one adds its training clips and its
+    /// background noise to training. Default: the bundled real clips, plus the bundled
+    /// synthetic set for training.
+    #[arg(long = "data", value_name = "DIR", default_values = [randommix::config::DEFAULT_DATA, randommix::config::DEFAULT_EXTRA_DATA[0]])]
+    pub folders: Vec<PathBuf>,
+}
+
+impl DataArgs {
+    /// Sets the configuration's data folders, after checking that they exist.
+    fn apply(&self, cfg: &mut TrainConfig) -> Result<()> {
+        for d in &self.folders {
+            if !d.exists() {
+                bail!(
+                    "{}: no such folder. The bundled data sets are `data/real` and \
+                     `data/synthetic` in the randommix repository: run from the repository \
+                     root, or pass --data PATH to a Speech Commands folder \
+                     (word/<speaker>_nohash_<n>.wav, validation_list.txt, testing_list.txt)",
+                    std::path::absolute(d).unwrap_or_else(|_| d.clone()).display()
+                );
+            }
+        }
+        let (first, rest) = self
+            .folders
+            .split_first()
+            .context("--data needs at least one folder")?;
+        cfg.data = first.clone();
+        cfg.extra_data = rest.to_vec();
+        Ok(())
+    }
 }
 
 /// The parts of the training recipe that `train` and `compare` share.
@@ -273,7 +308,6 @@ pub fn train(a: TrainArgs) -> Result<()> {
         Some(dir) => (TrainConfig::default(), dir, true),
         None => {
             let mut cfg = TrainConfig {
-                data: a.data,
                 task: TaskSpec::parse(&a.task, &a.words)?,
                 epochs: a.epochs,
                 batch_size: a.batch,
@@ -285,6 +319,7 @@ pub fn train(a: TrainArgs) -> Result<()> {
                 ..TrainConfig::default()
             };
             a.recipe.apply(&mut cfg);
+            a.data.apply(&mut cfg)?;
             (
                 cfg,
                 a.out.unwrap_or_else(|| default_run_dir(Path::new("runs"))),
@@ -292,21 +327,24 @@ pub fn train(a: TrainArgs) -> Result<()> {
             )
         }
     };
-    if !resume && !cfg.data.exists() {
-        bail!(
-            "{}: no such folder. The bundled data set is the `data/` folder of the randommix \
-             repository: run from the repository root, or pass --data PATH to a Speech Commands \
-             folder (word/<speaker>_nohash_<n>.wav, validation_list.txt, testing_list.txt)",
-            std::path::absolute(&cfg.data)
-                .unwrap_or_else(|_| cfg.data.clone())
-                .display()
-        );
-    }
     eprintln!("run folder: {}", out.display());
     let s = train::train(&cfg, &out, resume, &mut bar)
         .with_context(|| format!("training into {}", out.display()))?;
+    let secondary: String = s
+        .secondary
+        .iter()
+        .map(|e| {
+            let folder = e
+                .source
+                .as_ref()
+                .and_then(|src| src.data.file_name())
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            format!("; {folder} {} {:.4} on {}", e.split, e.accuracy, e.samples)
+        })
+        .collect();
     println!(
-        "best validation accuracy {:.4} (epoch {}); test accuracy {:.4} on {} samples{}; {:.1} s",
+        "best validation accuracy {:.4} (epoch {}); test accuracy {:.4} on {} samples{}{secondary}; {:.1} s",
         s.best_valid_acc,
         s.best_epoch,
         s.test.accuracy,
@@ -463,9 +501,8 @@ pub struct SpotArgs {
 /// `randommix compare`.
 #[derive(Args, Debug)]
 pub struct CompareArgs {
-    /// Speech Commands folder.
-    #[arg(long, default_value = "data")]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub data: DataArgs,
     /// Report folder (runs go to <out>/runs; finished runs are reused).
     #[arg(long, default_value = "runs/compare")]
     pub out: PathBuf,
@@ -628,13 +665,13 @@ pub fn spot(a: SpotArgs) -> Result<()> {
 
 pub fn compare(a: CompareArgs) -> Result<()> {
     let mut base = TrainConfig {
-        data: a.data,
         task: TaskSpec::parse(&a.task, &TaskSpec::default_words())?,
         epochs: a.epochs,
         batch_size: a.batch,
         ..TrainConfig::default()
     };
     a.recipe.apply(&mut base);
+    a.data.apply(&mut base)?;
     let modes = experiments::split_modes_with(&a.modes, &a.mix_options);
     let mut bar = Bar {
         bar: None,

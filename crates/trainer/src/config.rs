@@ -32,11 +32,22 @@ pub const COMPARE_MODES: &str = concat!(
     recommended_modes!()
 );
 
+/// The bundled real Speech Commands clips: the default folder a run is judged on.
+pub const DEFAULT_DATA: &str = "data/real";
+
+/// The bundled synthetic set, whose training clips join the real ones by default.
+pub const DEFAULT_EXTRA_DATA: &[&str] = &["data/synthetic"];
+
 /// Everything that defines a training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
-    /// The Speech Commands folder.
+    /// The Speech Commands folder the run is judged on: its validation split selects the
+    /// checkpoint, its test split is the headline.
     pub data: PathBuf,
+    /// Further Speech Commands folders whose training clips join the training split (their
+    /// own validation and test clips are left out); empty in runs saved before it existed.
+    #[serde(default)]
+    pub extra_data: Vec<PathBuf>,
     /// The classification task.
     pub task: TaskSpec,
     /// Number of epochs.
@@ -95,7 +106,8 @@ fn default_width() -> usize {
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
-            data: PathBuf::from("data"),
+            data: PathBuf::from(DEFAULT_DATA),
+            extra_data: DEFAULT_EXTRA_DATA.iter().map(PathBuf::from).collect(),
             task: TaskSpec::default(),
             epochs: 30,
             batch_size: 64,

@@ -298,9 +298,8 @@ pub fn evaluate(
     split: Split,
 ) -> Result<(EvalReport, PathBuf), TrainError> {
     let run = LoadedRun::open(dir, false)?;
-    let own = crate::loaded::data_root(&run.config, dir);
-    let root = data.map(Path::to_path_buf).unwrap_or_else(|| own.clone());
-    let index = DatasetIndex::open(&root)?;
+    let (index, own) = crate::loaded::eval_index(&run.config, dir, data)?;
+    let root = index.root.clone();
     let (_task, items) = split_items(&run, &index, split)?;
     let paths = RunPaths::new(dir);
     let report = evaluate_items(&run, &index, &items, split)?.with_source(EvalSource::now(
@@ -309,7 +308,7 @@ pub fn evaluate(
         &paths.best(),
         run.checkpoint_epoch,
     ));
-    let out = if crate::loaded::same_folder(&root, &own) {
+    let out = if own {
         paths.eval(split.name())
     } else {
         paths.eval_on(split.name(), &root)

@@ -14,7 +14,7 @@ use crate::checkpoint::{Checkpoint, RunPaths, TrainState};
 use crate::config::TrainConfig;
 use crate::csv_out::csv_bytes;
 use crate::data::noise::{add_at_snr, white_noise};
-use crate::data::{AudioStore, DatasetIndex, Item, Split};
+use crate::data::{AudioStore, Item, Split};
 use crate::detect::DetectConfig;
 use crate::error::TrainError;
 use crate::eval::{argmax, split_items};
@@ -641,10 +641,7 @@ pub fn robustness(
     let mut points = Vec::new();
     for dir in runs {
         let run = LoadedRun::open(dir, false)?;
-        let root = data
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| crate::loaded::data_root(&run.config, dir));
-        let index = DatasetIndex::open(&root)?;
+        let (index, _) = crate::loaded::eval_index(&run.config, dir, data)?;
         let (_task, items) = split_items(&run, &index, Split::Test)?;
         let store = AudioStore::load(&index, &[&items], run.config.clip_samples)?;
         let ad = run.device.clone().autodiff();
@@ -679,7 +676,7 @@ pub fn robustness(
             if p == Perturbation::BackgroundNoise && !store.has_noise() {
                 progress.message(&format!(
                     "{}: no background noise files; skipping background noise",
-                    root.display()
+                    index.root.display()
                 ));
                 continue;
             }

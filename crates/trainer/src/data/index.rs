@@ -108,6 +108,9 @@ pub struct Entry {
     pub speaker: String,
     /// The split this clip belongs to.
     pub split: Split,
+    /// The folder it was found in: 0 for [`DatasetIndex::root`], `k` for
+    /// `extra_roots[k - 1]`.
+    pub root: usize,
 }
 
 /// How the splits were decided.
@@ -122,8 +125,11 @@ pub enum SplitSource {
 /// An index of a Speech Commands folder (v0.01 or v0.02 layout).
 #[derive(Debug, Clone)]
 pub struct DatasetIndex {
-    /// The dataset root.
+    /// The dataset root: the folder whose validation and test splits judge a run.
     pub root: PathBuf,
+    /// Further folders whose training clips (and background noise) join the training split
+    /// ([`DatasetIndex::open_many`]); empty for a single folder.
+    pub extra_roots: Vec<PathBuf>,
     /// All clips, sorted by relative path.
     pub entries: Vec<Entry>,
     /// The word folders found, sorted.
@@ -225,6 +231,17 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, DataError> {
     }
     v.sort();
     Ok(v)
+}
+
+/// Whether two paths name the same folder (after resolving links where both exist).
+pub fn same_folder(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => match (std::path::absolute(a), std::path::absolute(b)) {
+            (Ok(x), Ok(y)) => x == y,
+            _ => a == b,
+        },
+    }
 }
 
 fn is_wav(p: &Path) -> bool {
@@ -410,12 +427,14 @@ impl DatasetIndex {
                     rel_path,
                     word,
                     split,
+                    root: 0,
                 }
             })
             .collect();
         entries.sort_by(|a, b| a.rel_path.cmp(&b.rel_path));
         Ok(DatasetIndex {
             root: root.to_path_buf(),
+            extra_roots: Vec::new(),
             entries,
             words,
             noise_files,
@@ -424,9 +443,83 @@ impl DatasetIndex {
         })
     }
 
-    /// The absolute path of an entry.
+    /// Indexes `root` as [`DatasetIndex::open`] does, then adds the training clips of every
+    /// folder in `extra` to the training split.
+    ///
+    /// `root` is the folder a run is judged on: its validation split selects the checkpoint
+    /// and its test split is the report's headline. The clips an extra folder's own lists
+    /// name (its validation, test and in-domain splits) are left out, so that they stay
+    /// unheard; its background-noise recordings join the noise pool and its words the word
+    /// list. A speaker of an extra folder's training clips who also speaks in `root`'s
+    /// validation or test split is an error: the splits must stay speaker-disjoint.
+    pub fn open_many(root: &Path, extra: &[PathBuf]) -> Result<DatasetIndex, DataError> {
+        let mut index = DatasetIndex::open(root)?;
+        if extra.is_empty() {
+            return Ok(index);
+        }
+        let held_out: BTreeMap<&str, (Split, &str)> = index
+            .entries
+            .iter()
+            .filter(|e| e.split != Split::Train)
+            .map(|e| (e.speaker.as_str(), (e.split, e.rel_path.as_str())))
+            .collect();
+        let mut added = Vec::new();
+        let mut words: Vec<String> = index.words.clone();
+        let mut noise = Vec::new();
+        let mut warnings = Vec::new();
+        for (k, folder) in extra.iter().enumerate() {
+            if same_folder(folder, root) || index.extra_roots.iter().any(|r| same_folder(folder, r))
+            {
+                return Err(DataError::NotADataset {
+                    path: folder.clone(),
+                    problem: "given twice as a data folder".into(),
+                });
+            }
+            let other = DatasetIndex::open(folder)?;
+            for e in other.entries.into_iter().filter(|e| e.split == Split::Train) {
+                if let Some((split, clip)) = held_out.get(e.speaker.as_str()) {
+                    return Err(DataError::NotADataset {
+                        path: folder.join(&e.rel_path),
+                        problem: format!(
+                            "speaker {} trains here but speaks in the {split} split of {}                              ({clip}); the splits must stay speaker-disjoint",
+                            e.speaker,
+                            root.display()
+                        ),
+                    });
+                }
+                added.push(Entry { root: k + 1, ..e });
+            }
+            for w in other.words {
+                if !words.contains(&w) {
+                    words.push(w);
+                }
+            }
+            noise.extend(other.noise_files);
+            warnings.extend(other.warnings);
+            index.extra_roots.push(folder.clone());
+        }
+        words.sort();
+        index.words = words;
+        index.entries.extend(added);
+        index.noise_files.extend(noise);
+        index.warnings.extend(warnings);
+        Ok(index)
+    }
+
+    /// The path of an entry.
     pub fn path_of(&self, e: &Entry) -> PathBuf {
-        self.root.join(&e.rel_path)
+        match e.root {
+            0 => self.root.join(&e.rel_path),
+            k => self.extra_roots[k - 1].join(&e.rel_path),
+        }
+    }
+
+    /// The folder an entry was found in, for messages.
+    pub fn root_of(&self, e: &Entry) -> &Path {
+        match e.root {
+            0 => &self.root,
+            k => &self.extra_roots[k - 1],
+        }
     }
 }
 

@@ -291,11 +291,13 @@ mod tests {
                     } else {
                         Split::Train
                     },
+                    root: 0,
                 });
             }
         }
         DatasetIndex {
             root: "/fake".into(),
+            extra_roots: vec![],
             entries,
             words: words.iter().map(|s| s.to_string()).collect(),
             noise_files: vec![],

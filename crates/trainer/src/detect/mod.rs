@@ -335,11 +335,11 @@ pub fn summarize(
     }
 }
 
-/// The report of the detector of `run` on a stream built from `split` of `root`.
+/// The report of the detector of `run` on a stream built from `split` of `index`.
 pub fn detect_report(
     run: &LoadedRun,
     run_dir: &Path,
-    root: &Path,
+    index: &DatasetIndex,
     split: Split,
     cfg: &DetectConfig,
 ) -> Result<DetectReport, TrainError> {
@@ -349,9 +349,8 @@ pub fn detect_report(
             cfg.minutes
         )));
     }
-    let index = DatasetIndex::open(root)?;
-    crate::eval::run_task(run, &index)?;
-    let (stream, kw, unk) = build_stream(run, &index, split, cfg)?;
+    crate::eval::run_task(run, index)?;
+    let (stream, kw, unk) = build_stream(run, index, split, cfg)?;
     if stream.samples.len() < run.config.clip_samples {
         return Err(TrainError::Config(
             "the stream is shorter than one window: give --minutes > 0 or a longer --negative recording"
@@ -369,7 +368,7 @@ pub fn detect_report(
     Ok(DetectReport {
         split: split.name().to_string(),
         source: EvalSource::now(
-            root,
+            &index.root,
             &run.config.task,
             &RunPaths::new(run_dir).best(),
             run.checkpoint_epoch,
@@ -440,10 +439,9 @@ pub fn detect(
     cfg: &DetectConfig,
 ) -> Result<(DetectReport, Vec<PathBuf>), TrainError> {
     let run = LoadedRun::open(dir, false)?;
-    let own = crate::loaded::data_root(&run.config, dir);
-    let root = data.map(Path::to_path_buf).unwrap_or_else(|| own.clone());
-    let report = detect_report(&run, dir, &root, split, cfg)?;
-    let other = (!crate::loaded::same_folder(&root, &own)).then_some(root.as_path());
+    let (index, own) = crate::loaded::eval_index(&run.config, dir, data)?;
+    let report = detect_report(&run, dir, &index, split, cfg)?;
+    let other = (!own).then_some(index.root.as_path());
     let stem = RunPaths::new(dir).detect_stem(split.name(), other);
     let label = dir
         .file_name()

@@ -47,7 +47,16 @@ pub(crate) fn write_report(
 ) -> Result<(), TrainError> {
     let mut r = String::new();
     r.push_str("# randommix training run\n\n");
-    r.push_str(&format!("- data: `{}`\n", cfg.data.display()));
+    r.push_str(&format!(
+        "- data: `{}` (judged on: its validation split picks the checkpoint, its test split is scored)\n",
+        cfg.data.display()
+    ));
+    for d in &cfg.extra_data {
+        r.push_str(&format!(
+            "- further training data: `{}` (its training clips and background noise)\n",
+            d.display()
+        ));
+    }
     r.push_str(&format!(
         "- classes ({}): {}\n",
         cfg.classes.len(),
@@ -63,13 +72,24 @@ pub(crate) fn write_report(
         s.best_valid_acc, s.best_epoch
     ));
     r.push_str(&format!(
-        "- test accuracy (best checkpoint): {:.4} on {} samples\n",
+        "- **test accuracy** (best checkpoint, speakers never heard in training or selection): {:.4} on {} samples\n",
         s.test.accuracy, s.test.samples
     ));
     if let Some(d) = &s.indomain {
         r.push_str(&format!(
             "- in-domain test accuracy (best checkpoint): {:.4} on {} samples\n",
             d.accuracy, d.samples
+        ));
+    }
+    for e in &s.secondary {
+        let folder = e
+            .source
+            .as_ref()
+            .map(|src| src.data.display().to_string())
+            .unwrap_or_default();
+        r.push_str(&format!(
+            "- secondary: `{folder}` {} split: {:.4} on {} samples\n",
+            e.split, e.accuracy, e.samples
         ));
     }
     r.push_str(&format!(

@@ -41,6 +41,10 @@ pub struct TrainSummary {
     /// The in-domain test split (`testing_indomain_list.txt`) with the best checkpoint, when
     /// the data set has one.
     pub indomain: Option<EvalReport>,
+    /// The test (and in-domain test) splits of the further training folders
+    /// ([`TrainConfig::extra_data`]), scored with the best checkpoint: secondary figures beside
+    /// the main folder's test split.
+    pub secondary: Vec<EvalReport>,
     /// Wall time in seconds (this process only, when resumed).
     pub seconds: f64,
 }
@@ -60,7 +64,7 @@ fn prepare(
     cfg: &TrainConfig,
     progress: &mut dyn Progress,
 ) -> Result<(DatasetIndex, Prepared), TrainError> {
-    let index = DatasetIndex::open(&cfg.data)?;
+    let index = DatasetIndex::open_many(&cfg.data, &cfg.extra_data)?;
     for w in &index.warnings {
         progress.message(&format!("warning: {w}"));
     }
@@ -101,8 +105,13 @@ fn prepare(
     } else {
         format!(", in-domain test {}", indomain.len())
     };
+    let extra: String = index
+        .extra_roots
+        .iter()
+        .map(|r| format!(" + {} (training clips)", r.display()))
+        .collect();
     progress.message(&format!(
-        "data: {} ({} classes; train {}, valid {}, test {}{indomain_note} samples; decoded in {:.1} s)",
+        "data: {}{extra} ({} classes; train {}, valid {}, test {}{indomain_note} samples; decoded in {:.1} s)",
         index.root.display(),
         task.n_classes(),
         train.len(),
@@ -148,6 +157,7 @@ pub fn train(
     let (mut cfg, start_ck) = if resume {
         let mut cfg = read_config(&paths)?;
         cfg.data = crate::loaded::data_root(&cfg, out);
+        cfg.extra_data = crate::loaded::extra_data_roots(&cfg, out);
         let ck = if paths.last().exists() {
             Some(Checkpoint::load(&paths.last())?)
         } else {
@@ -166,8 +176,10 @@ pub fn train(
         // The data folder is recorded as an absolute path, so that the run can be evaluated
         // from any working directory.
         let mut cfg = cfg.clone();
-        if cfg.data.is_dir() {
-            cfg.data = crate::loaded::absolute(&cfg.data);
+        for d in std::iter::once(&mut cfg.data).chain(&mut cfg.extra_data) {
+            if d.is_dir() {
+                *d = crate::loaded::absolute(d);
+            }
         }
         (cfg, None)
     };
@@ -481,20 +493,58 @@ pub fn train(
         );
         Some(EvalReport::new(&cfg.classes, "indomain", c).with_source(source()))
     };
+    summary_test_files(&paths, &test, indomain.as_ref())?;
+    let secondary = evaluate_extra_folders(&cfg, out, progress)?;
     let summary = TrainSummary {
         history: state.history.clone(),
         best_valid_acc: state.best_valid_acc,
         best_epoch: state.best_epoch,
         test,
         indomain,
+        secondary,
         seconds: t_start.elapsed().as_secs_f64(),
     };
     write_report(&paths, &cfg, &summary)?;
-    summary.test.save(&paths.eval("test"))?;
-    if let Some(r) = &summary.indomain {
+    Ok(summary)
+}
+
+fn summary_test_files(
+    paths: &RunPaths,
+    test: &EvalReport,
+    indomain: Option<&EvalReport>,
+) -> Result<(), TrainError> {
+    test.save(&paths.eval("test"))?;
+    if let Some(r) = indomain {
         r.save(&paths.eval("indomain"))?;
     }
-    Ok(summary)
+    Ok(())
+}
+
+/// Scores the best checkpoint on the test and in-domain splits of every further training
+/// folder that has them (`eval --data FOLDER`, each written as `eval_<split>@<folder>.json`).
+fn evaluate_extra_folders(
+    cfg: &TrainConfig,
+    out: &Path,
+    progress: &mut dyn Progress,
+) -> Result<Vec<EvalReport>, TrainError> {
+    let mut reports = Vec::new();
+    for folder in &cfg.extra_data {
+        let index = DatasetIndex::open(folder)?;
+        for split in [Split::Test, Split::Indomain] {
+            if !index.entries.iter().any(|e| e.split == split) {
+                continue;
+            }
+            let (report, _) = crate::eval::evaluate(out, Some(folder), split)?;
+            progress.message(&format!(
+                "{} {split}: accuracy {:.4} on {} samples",
+                folder.display(),
+                report.accuracy,
+                report.samples
+            ));
+            reports.push(report);
+        }
+    }
+    Ok(reports)
 }
 
 fn model_bytes(model: &KwsModel, path: &Path) -> Result<Vec<u8>, TrainError> {
