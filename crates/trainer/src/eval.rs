@@ -137,8 +137,13 @@ impl EvalReport {
 
     /// A plain-text table: accuracy, per-class accuracy and the confusion matrix.
     pub fn to_text(&self) -> String {
+        let of = self
+            .source
+            .as_ref()
+            .map(|src| format!(" of {}", src.data.display()))
+            .unwrap_or_default();
         let mut s = format!(
-            "{} split: accuracy {:.4} ({} samples), loss {:.4}\n\nper class:\n",
+            "{} split{of}: accuracy {:.4} ({} samples), loss {:.4}\n\nper class:\n",
             self.split, self.accuracy, self.samples, self.loss
         );
         for c in &self.per_class {

@@ -44,6 +44,13 @@ pub struct CompareRun {
     /// threshold on a stream built from the test split (`randommix detect`), when measured.
     #[serde(default)]
     pub detection: Option<(f64, f64)>,
+    /// Test accuracy on the first further training folder's test split (the synthetic voices
+    /// by default), a secondary figure; absent without such a folder.
+    #[serde(default)]
+    pub secondary_acc: Option<f64>,
+    /// Test accuracy per class of the headline test split, in the run's class order.
+    #[serde(default)]
+    pub per_class: Vec<(String, f64)>,
     /// The run folder.
     pub dir: PathBuf,
 }
@@ -73,6 +80,30 @@ pub struct CompareRow {
     /// at the detector's default threshold, when measured.
     #[serde(default)]
     pub detection: Option<((f64, f64), (f64, f64))>,
+    /// The secondary test accuracy (mean, std) when every run has one.
+    #[serde(default)]
+    pub secondary: Option<(f64, f64)>,
+    /// The test accuracy minus the first mode's, seed by seed: (mean, standard error, pairs),
+    /// over the seeds both have; absent for the first mode itself.
+    #[serde(default)]
+    pub paired_diff: Option<(f64, f64, usize)>,
+    /// Mean test accuracy per class over the seeds, in class order.
+    #[serde(default)]
+    pub per_class: Vec<(String, f64)>,
+}
+
+/// Mean and standard error of the seed-by-seed differences `b − a` over the seeds both lists
+/// hold; `None` with fewer than two pairs.
+pub fn paired_difference(a: &[(u64, f64)], b: &[(u64, f64)]) -> Option<(f64, f64, usize)> {
+    let d: Vec<f64> = b
+        .iter()
+        .filter_map(|(seed, y)| a.iter().find(|(s, _)| s == seed).map(|(_, x)| y - x))
+        .collect();
+    if d.len() < 2 {
+        return None;
+    }
+    let (m, s) = mean_std(&d);
+    Some((m, s / (d.len() as f64).sqrt(), d.len()))
 }
 
 fn mean_std(v: &[f64]) -> (f64, f64) {
@@ -254,9 +285,22 @@ pub fn compare(
                 }
                 None => None,
             };
+            let secondary_acc = base.extra_data.first().and_then(|extra| {
+                let p = RunPaths::new(&dir).eval_on("test", extra);
+                std::fs::read_to_string(&p)
+                    .ok()
+                    .and_then(|t| serde_json::from_str::<crate::eval::EvalReport>(&t).ok())
+                    .map(|r| r.accuracy)
+            });
             runs.push(CompareRun {
                 mix: mode.clone(),
                 seed,
+                secondary_acc,
+                per_class: eval
+                    .per_class
+                    .iter()
+                    .map(|c| (c.class.clone(), c.accuracy))
+                    .collect(),
                 test_acc: eval.accuracy,
                 best_valid_acc: state.best_valid_acc,
                 indomain_acc,
@@ -283,9 +327,39 @@ pub fn compare(
                     mean_std(&det.iter().map(|d| d.1).collect::<Vec<_>>()),
                 )
             });
+            let sec: Vec<f64> = rs.iter().filter_map(|r| r.secondary_acc).collect();
+            let secondary = (!sec.is_empty() && sec.len() == rs.len()).then(|| mean_std(&sec));
+            let accs = |mix: &String| -> Vec<(u64, f64)> {
+                runs.iter()
+                    .filter(|r| &r.mix == mix)
+                    .map(|r| (r.seed, r.test_acc))
+                    .collect()
+            };
+            let paired_diff = (m != &modes[0])
+                .then(|| paired_difference(&accs(&modes[0]), &accs(m)))
+                .flatten();
+            let per_class = rs
+                .first()
+                .map(|r0| {
+                    r0.per_class
+                        .iter()
+                        .enumerate()
+                        .map(|(k, (name, _))| {
+                            let v: Vec<f64> = rs
+                                .iter()
+                                .filter_map(|r| r.per_class.get(k).map(|c| c.1))
+                                .collect();
+                            (name.clone(), mean_std(&v).0)
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
             CompareRow {
                 mix: m.clone(),
                 seeds: rs.len(),
+                secondary,
+                paired_diff,
+                per_class,
                 test_mean: tm,
                 test_std: ts,
                 valid_mean: vm,
@@ -337,14 +411,25 @@ fn train_one(
 pub fn compare_markdown(rows: &[CompareRow]) -> String {
     let with_indomain = !rows.is_empty() && rows.iter().all(|r| r.indomain.is_some());
     let with_detection = !rows.is_empty() && rows.iter().all(|r| r.detection.is_some());
-    let mut md = String::from("| mix | seeds | test accuracy (mean ± std) |");
+    let with_secondary = !rows.is_empty() && rows.iter().all(|r| r.secondary.is_some());
+    let first = rows.first().map(|r| r.mix.as_str()).unwrap_or("");
+    let mut md =
+        format!("| mix | seeds | test accuracy (mean ± std) | − `{first}`, paired (mean ± s.e.) |");
+    if with_secondary {
+        md.push_str(" secondary test accuracy (mean ± std) |");
+    }
     if with_indomain {
         md.push_str(" in-domain test accuracy (mean ± std) |");
     }
     if with_detection {
         md.push_str(" FA/h at threshold 0.5 | false rejects at 0.5 |");
     }
-    md.push_str(" best valid accuracy (mean ± std) | epochs | wall time per run |\n|---|---|---|");
+    md.push_str(
+        " best valid accuracy (mean ± std) | epochs | wall time per run |\n|---|---|---|---|",
+    );
+    if with_secondary {
+        md.push_str("---|");
+    }
     if with_indomain {
         md.push_str("---|");
     }
@@ -361,6 +446,15 @@ pub fn compare_markdown(rows: &[CompareRow]) -> String {
             100.0 * r.test_mean,
             100.0 * r.test_std
         );
+        match r.paired_diff {
+            Some((m, se, n)) => {
+                let _ = write!(md, " {:+.2} ± {:.2} ({n} seeds) |", 100.0 * m, 100.0 * se);
+            }
+            None => md.push_str(" – |"),
+        }
+        if let (true, Some((m, s))) = (with_secondary, r.secondary) {
+            let _ = write!(md, " {:.2} ± {:.2} % |", 100.0 * m, 100.0 * s);
+        }
         if let (true, Some((m, s))) = (with_indomain, r.indomain) {
             let _ = write!(md, " {:.2} ± {:.2} % |", 100.0 * m, 100.0 * s);
         }
@@ -381,6 +475,22 @@ pub fn compare_markdown(rows: &[CompareRow]) -> String {
             r.seconds_mean
         );
     }
+    if let Some(r0) = rows.first().filter(|r| !r.per_class.is_empty()) {
+        md.push_str("\nTest accuracy per class (mean over seeds, %):\n\n| mix |");
+        for (name, _) in &r0.per_class {
+            let _ = write!(md, " {name} |");
+        }
+        md.push_str("\n|---|");
+        md.push_str(&"---|".repeat(r0.per_class.len()));
+        md.push('\n');
+        for r in rows {
+            let _ = write!(md, "| `{}` |", r.mix);
+            for (_, a) in &r.per_class {
+                let _ = write!(md, " {:.1} |", 100.0 * a);
+            }
+            md.push('\n');
+        }
+    }
     md
 }
 
@@ -396,6 +506,7 @@ fn write_compare(out: &Path, runs: &[CompareRun], rows: &[CompareRow]) -> Result
             "seconds",
             "fa_per_hour",
             "false_reject_rate",
+            "secondary_test_acc",
             "dir",
         ],
         runs.iter().map(|r| {
@@ -414,6 +525,9 @@ fn write_compare(out: &Path, runs: &[CompareRun], rows: &[CompareRow]) -> Result
                     .unwrap_or_default(),
                 r.detection
                     .map(|d| format!("{:.6}", d.1))
+                    .unwrap_or_default(),
+                r.secondary_acc
+                    .map(|a| format!("{a:.6}"))
                     .unwrap_or_default(),
                 r.dir.display().to_string(),
             ]
@@ -436,6 +550,11 @@ fn write_compare(out: &Path, runs: &[CompareRun], rows: &[CompareRow]) -> Result
             "fa_per_hour_std",
             "false_reject_rate_mean",
             "false_reject_rate_std",
+            "secondary_test_mean",
+            "secondary_test_std",
+            "paired_diff_mean",
+            "paired_diff_se",
+            "paired_diff_seeds",
         ],
         rows.iter().map(|r| {
             vec![
@@ -464,6 +583,21 @@ fn write_compare(out: &Path, runs: &[CompareRun], rows: &[CompareRow]) -> Result
                     .unwrap_or_default(),
                 r.detection
                     .map(|d| format!("{:.6}", d.1.1))
+                    .unwrap_or_default(),
+                r.secondary
+                    .map(|(m, _)| format!("{m:.6}"))
+                    .unwrap_or_default(),
+                r.secondary
+                    .map(|(_, s)| format!("{s:.6}"))
+                    .unwrap_or_default(),
+                r.paired_diff
+                    .map(|(m, _, _)| format!("{m:.6}"))
+                    .unwrap_or_default(),
+                r.paired_diff
+                    .map(|(_, se, _)| format!("{se:.6}"))
+                    .unwrap_or_default(),
+                r.paired_diff
+                    .map(|(_, _, n)| n.to_string())
                     .unwrap_or_default(),
             ]
         }),
@@ -889,6 +1023,18 @@ fn write_robustness(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn paired_difference_uses_common_seeds_and_its_standard_error() {
+        let none = [(0, 0.80), (1, 0.90), (2, 0.85), (7, 0.5)];
+        let mix = [(0, 0.82), (1, 0.93), (2, 0.86), (3, 0.99)];
+        let (m, se, n) = paired_difference(&none, &mix).expect("three pairs");
+        assert_eq!(n, 3);
+        // Differences 0.02, 0.03, 0.01: mean 0.02, std 0.01, s.e. 0.01/sqrt(3).
+        assert!((m - 0.02).abs() < 1e-12, "{m}");
+        assert!((se - 0.01 / 3f64.sqrt()).abs() < 1e-12, "{se}");
+        assert_eq!(paired_difference(&none[..1], &mix), None);
+    }
 
     #[test]
     fn mode_lists_split_between_specs_only() {
