@@ -84,7 +84,9 @@ impl DataArgs {
                      `data/synthetic` in the randommix repository: run from the repository \
                      root, or pass --data PATH to a Speech Commands folder \
                      (word/<speaker>_nohash_<n>.wav, validation_list.txt, testing_list.txt)",
-                    std::path::absolute(d).unwrap_or_else(|_| d.clone()).display()
+                    std::path::absolute(d)
+                        .unwrap_or_else(|_| d.clone())
+                        .display()
                 );
             }
         }

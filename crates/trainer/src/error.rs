@@ -8,6 +8,16 @@ pub enum TrainError {
     /// A bad setting.
     #[error("configuration: {0}")]
     Config(String),
+    /// A setting (a command-line value or a configuration field) outside its allowed range.
+    #[error("{setting} {value} is out of range: it must be {expected}")]
+    OutOfRange {
+        /// The setting, as the user gives it (e.g. `--eps`).
+        setting: String,
+        /// The value given.
+        value: String,
+        /// The allowed range, in words.
+        expected: String,
+    },
     /// A file or folder could not be read or created.
     #[error("{path}: {cause}")]
     Io {

@@ -541,6 +541,39 @@ pub struct RobustnessConfig {
     pub seed: u64,
 }
 
+/// The SNRs (dB) [`RobustnessConfig::snrs_db`] accepts: from −50 to 100 dB.
+pub const SNR_RANGE_DB: (f32, f32) = (-50.0, 100.0);
+/// The occluded shares (%) [`RobustnessConfig::occlusion_pct`] accepts: from 0 to 100 %.
+pub const OCCLUSION_RANGE_PCT: (f32, f32) = (0.0, 100.0);
+/// The FGSM ε values (dB of log-mel) [`RobustnessConfig::fgsm_eps_db`] accepts: from 0 to
+/// 100 dB (0 is the clean input; a negative ε would step against the attack).
+pub const FGSM_EPS_RANGE_DB: (f32, f32) = (0.0, 100.0);
+
+impl RobustnessConfig {
+    /// Checks every severity against its range ([`SNR_RANGE_DB`], [`OCCLUSION_RANGE_PCT`],
+    /// [`FGSM_EPS_RANGE_DB`]): NaN, infinities and values outside give
+    /// [`TrainError::OutOfRange`] naming the flag, the value and the range.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let lists = [
+            ("--snr", &self.snrs_db, SNR_RANGE_DB, "dB"),
+            ("--occlusion", &self.occlusion_pct, OCCLUSION_RANGE_PCT, "%"),
+            ("--eps", &self.fgsm_eps_db, FGSM_EPS_RANGE_DB, "dB"),
+        ];
+        for (setting, values, (lo, hi), unit) in lists {
+            for &v in values {
+                if !(v.is_finite() && (lo..=hi).contains(&v)) {
+                    return Err(TrainError::OutOfRange {
+                        setting: setting.into(),
+                        value: v.to_string(),
+                        expected: format!("a finite number from {lo} to {hi} {unit}"),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for RobustnessConfig {
     fn default() -> Self {
         RobustnessConfig {
@@ -637,6 +670,7 @@ pub fn robustness(
             "robustness needs at least one --run".into(),
         ));
     }
+    cfg.validate()?;
     create_dir_all(out)?;
     let mut points = Vec::new();
     for dir in runs {

@@ -476,7 +476,11 @@ impl DatasetIndex {
                 });
             }
             let other = DatasetIndex::open(folder)?;
-            for e in other.entries.into_iter().filter(|e| e.split == Split::Train) {
+            for e in other
+                .entries
+                .into_iter()
+                .filter(|e| e.split == Split::Train)
+            {
                 if let Some((split, clip)) = held_out.get(e.speaker.as_str()) {
                     return Err(DataError::NotADataset {
                         path: folder.join(&e.rel_path),
