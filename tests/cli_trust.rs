@@ -30,7 +30,6 @@ fn shared() -> &'static Path {
 }
 
 /// A copy of the run folder `src` at `dst` (files only).
-#[allow(dead_code)]
 fn copy_run(src: &Path, dst: &Path) {
     std::fs::create_dir_all(dst).unwrap();
     for e in std::fs::read_dir(src).unwrap() {
@@ -72,4 +71,99 @@ fn robustness_refuses_nonsense_severities() {
             out.display()
         );
     }
+}
+
+/// `(offset, length)` of the sections of a checkpoint: state, model, optimizer.
+fn sections(b: &[u8]) -> Vec<(usize, usize)> {
+    let mut pos = 8;
+    let mut out = Vec::new();
+    for _ in 0..3 {
+        let len = u64::from_le_bytes(b[pos..pos + 8].try_into().unwrap()) as usize;
+        out.push((pos + 8, len));
+        pos += 8 + len;
+    }
+    out
+}
+
+/// The checkpoint `ckpt` rewritten in the old `RMXCKPT1` format (no checksum) with NaN over
+/// the second half of its model section (the tensor data, aligned to 4 bytes).
+fn nan_checkpoint_v1(ckpt: &[u8]) -> Vec<u8> {
+    let secs = sections(ckpt);
+    let mut out = b"RMXCKPT1".to_vec();
+    for (k, &(at, len)) in secs.iter().enumerate() {
+        let mut sec = ckpt[at..at + len].to_vec();
+        if k == 1 {
+            let from = (len / 2) / 4 * 4;
+            for w in sec[from..].chunks_exact_mut(4) {
+                w.copy_from_slice(&f32::NAN.to_le_bytes());
+            }
+        }
+        out.extend_from_slice(&(len as u64).to_le_bytes());
+        out.extend_from_slice(&sec);
+    }
+    out
+}
+
+#[test]
+fn non_finite_weights_are_refused_naming_the_checkpoint() {
+    let good = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("nan-run");
+    copy_run(good, &dir);
+    let best = dir.join("best.ckpt");
+    let ckpt = std::fs::read(&best).unwrap();
+    std::fs::write(&best, nan_checkpoint_v1(&ckpt)).unwrap();
+    let eval_before = std::fs::read(dir.join("eval_test.json")).unwrap();
+    let clip = tmp.path().join("clip.wav");
+    std::fs::write(&clip, common::pcm16(&common::tone(440.0, 16_000, 1.0))).unwrap();
+    let problem: &[&str] = &["not finite"];
+
+    let r = run(&["eval", "--run", &s(&dir)]);
+    assert_fails_naming(&r, &best, problem, "eval");
+    assert_eq!(
+        std::fs::read(dir.join("eval_test.json")).unwrap(),
+        eval_before,
+        "eval replaced eval_test.json"
+    );
+    let r = run(&["predict", "--run", &s(&dir), &s(&clip)]);
+    assert_fails_naming(&r, &best, problem, "predict");
+    let r = run(&["spot", "--run", &s(&dir), &s(&clip)]);
+    assert_fails_naming(&r, &best, problem, "spot");
+    let onnx = tmp.path().join("model.onnx");
+    let r = run(&["export", "--run", &s(&dir), "--out", &s(&onnx)]);
+    assert_fails_naming(&r, &best, problem, "export");
+    assert!(!onnx.exists(), "export wrote {}", onnx.display());
+    let rob = tmp.path().join("rob");
+    let r = run(&["robustness", "--run", &s(&dir), "--out", &s(&rob)]);
+    assert_fails_naming(&r, &best, problem, "robustness");
+    assert!(!rob.exists(), "robustness wrote {}", rob.display());
+    let files_before: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    let r = run(&["detect", "--run", &s(&dir), "--minutes", "0.2"]);
+    assert_fails_naming(&r, &best, problem, "detect");
+    let files_after: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    assert_eq!(
+        files_before.len(),
+        files_after.len(),
+        "detect wrote into the run"
+    );
+
+    // Resuming from a last checkpoint with NaN weights (train's own evaluation would use them).
+    let last = dir.join("last.ckpt");
+    let ckpt = std::fs::read(&last).unwrap();
+    std::fs::write(&last, nan_checkpoint_v1(&ckpt)).unwrap();
+    let cfg = dir.join("config.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cfg).unwrap()).unwrap();
+    v["epochs"] = 2.into();
+    std::fs::write(&cfg, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+    let r = run(&["train", "--quiet", "--resume", &s(&dir)]);
+    assert_fails_naming(&r, &last, problem, "train --resume");
 }

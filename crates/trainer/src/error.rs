@@ -37,6 +37,31 @@ pub enum TrainError {
         /// What is wrong.
         problem: String,
     },
+    /// A checkpoint whose weights (or batch-norm statistics) hold NaN or infinite values.
+    #[error(
+        "{}: the weights are not finite ({count} NaN or infinite value(s), the first in {parameter}); \
+         this checkpoint cannot be used: retrain the run or use another checkpoint",
+        path.display()
+    )]
+    NonFiniteWeights {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// The first parameter holding a non-finite value.
+        parameter: String,
+        /// How many values are not finite, over all parameters.
+        count: usize,
+    },
+    /// The network gave NaN or infinite outputs, so no result can be computed from them.
+    #[error(
+        "{model}: the network's outputs are not finite (NaN or infinite) for {inputs} input(s); \
+         no result was computed from them"
+    )]
+    NonFiniteOutput {
+        /// The network: its checkpoint file, or the training run and epoch.
+        model: String,
+        /// The number of inputs in the batch that gave them.
+        inputs: usize,
+    },
     /// The run folder cannot be used.
     #[error("{path}: {problem}")]
     RunDir {

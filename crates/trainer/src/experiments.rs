@@ -671,7 +671,6 @@ pub fn robustness(
         ));
     }
     cfg.validate()?;
-    create_dir_all(out)?;
     let mut points = Vec::new();
     for dir in runs {
         let run = LoadedRun::open(dir, false)?;
@@ -699,7 +698,7 @@ pub fn robustness(
             });
         };
         let clean = audio_set(&store, &items, &run, None, cfg.seed);
-        let acc = accuracy_of(&run, &run.features_of(&clean), &items);
+        let acc = accuracy_of(&run, &run.features_of(&clean), &items)?;
         measure("clean", f32::NAN, acc, &mut points, progress);
         for p in Perturbation::ALL {
             let sevs: &[f32] = match p {
@@ -744,11 +743,13 @@ pub fn robustness(
                         x
                     }
                 };
-                let acc = accuracy_of(&run, &x, &items);
+                let acc = accuracy_of(&run, &x, &items)?;
                 measure(p.name(), sev, acc, &mut points, progress);
             }
         }
     }
+    // The report folder is made only once every measurement succeeded.
+    create_dir_all(out)?;
     write_robustness(out, runs, &points)?;
     Ok(points)
 }
@@ -794,20 +795,20 @@ fn audio_set(
         .collect()
 }
 
-fn accuracy_of(run: &LoadedRun, x: &Array4<f32>, items: &[Item]) -> f64 {
+fn accuracy_of(run: &LoadedRun, x: &Array4<f32>, items: &[Item]) -> Result<f64, TrainError> {
     let n = items.len();
     let bsz = run.config.eval_batch_size.max(1);
     let mut correct = 0usize;
     for st in (0..n).step_by(bsz) {
         let en = (st + bsz).min(n);
-        let p = run.probabilities(x.slice(s![st..en, .., .., ..]).to_owned());
+        let p = run.probabilities(x.slice(s![st..en, .., .., ..]).to_owned())?;
         for (j, row) in p.outer_iter().enumerate() {
             if argmax(row.as_slice().unwrap_or(&[])) == items[st + j].label {
                 correct += 1;
             }
         }
     }
-    correct as f64 / n.max(1) as f64
+    Ok(correct as f64 / n.max(1) as f64)
 }
 
 fn write_robustness(

@@ -58,7 +58,7 @@ impl LoadedRun {
                         .map_err(crate::data::DataError::from)?,
                 );
             }
-            let p = self.probabilities(self.features_of(&clips));
+            let p = self.probabilities(self.features_of(&clips))?;
             for (f, row) in chunk.iter().zip(p.outer_iter()) {
                 out.push(Prediction {
                     file: f.clone(),

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use ndarray::{Array2, Array4};
 
 use crate::checkpoint::{Checkpoint, RunPaths};
@@ -28,6 +28,8 @@ pub struct LoadedRun {
     pub norm: Normalization,
     /// The epoch the loaded checkpoint was saved after.
     pub checkpoint_epoch: usize,
+    /// The checkpoint file the network was loaded from (named in errors).
+    pub checkpoint: PathBuf,
 }
 
 impl LoadedRun {
@@ -47,6 +49,7 @@ impl LoadedRun {
             frontend,
             norm,
             checkpoint_epoch: ck.state.epoch,
+            checkpoint: ck_path,
         })
     }
 
@@ -55,17 +58,19 @@ impl LoadedRun {
         &self.config.classes
     }
 
-    /// Class probabilities for normalised feature maps `[B, 1, mels, frames]`.
-    pub fn probabilities(&self, x: Array4<f32>) -> Array2<f32> {
+    /// Class probabilities for normalised feature maps `[B, 1, mels, frames]`, checked to be
+    /// finite: [`TrainError::NonFiniteOutput`] naming the checkpoint otherwise.
+    pub fn probabilities(&self, x: Array4<f32>) -> Result<Array2<f32>, TrainError> {
         let b = x.shape()[0];
         let logits = self.model.forward(tensor4(x, &self.device));
         let p = burn::tensor::activation::softmax(logits, 1);
         let k = self.config.classes.len();
-        let v: Vec<f32> = p
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap_or_else(|_| vec![0.0; b * k]);
-        Array2::from_shape_vec((b, k), v).unwrap_or_else(|_| Array2::zeros((b, k)))
+        crate::eval::finite_rows(p, b, k, &self.checkpoint_name())
+    }
+
+    /// The checkpoint file, as errors name it.
+    pub fn checkpoint_name(&self) -> String {
+        self.checkpoint.display().to_string()
     }
 }
 
@@ -234,5 +239,45 @@ pub(crate) fn load_model(
             .try_load_record(record)
             .map_err(|e| bad(format!("weights do not fit the model in config.json: {e}")))
     });
-    loaded.unwrap_or_else(|panic| Err(bad(format!("corrupt model section ({panic})"))))
+    let model =
+        loaded.unwrap_or_else(|panic| Err(bad(format!("corrupt model section ({panic})"))))?;
+    check_finite_weights(&model, path)?;
+    Ok(model)
+}
+
+/// Checks every parameter and batch-norm statistic of `model` (loaded from `path`) for NaN
+/// and infinite values: [`TrainError::NonFiniteWeights`] naming `path` when there are any.
+pub(crate) fn check_finite_weights(model: &KwsModel, path: &Path) -> Result<(), TrainError> {
+    #[derive(Default)]
+    struct Finder {
+        path: Vec<String>,
+        first: Option<String>,
+        count: usize,
+    }
+    impl burn::module::ModuleVisitor for Finder {
+        fn enter_module(&mut self, name: &str, _container_type: &str) {
+            self.path.push(name.to_string());
+        }
+        fn exit_module(&mut self, _name: &str, _container_type: &str) {
+            self.path.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+            let data = param.val().into_data();
+            let bad = data.iter::<f32>().filter(|v| !v.is_finite()).count();
+            if bad > 0 {
+                self.count += bad;
+                self.first.get_or_insert_with(|| self.path.join("."));
+            }
+        }
+    }
+    let mut f = Finder::default();
+    model.visit(&mut f);
+    match f.first {
+        None => Ok(()),
+        Some(parameter) => Err(TrainError::NonFiniteWeights {
+            path: path.to_path_buf(),
+            parameter,
+            count: f.count,
+        }),
+    }
 }

@@ -302,7 +302,7 @@ impl<'a> Spotter<'a> {
             frame += 1;
         });
         for (x, frame) in ready {
-            self.evaluate(x, frame, emit);
+            self.evaluate(x, frame, emit)?;
         }
         Ok(())
     }
@@ -312,12 +312,12 @@ impl<'a> Spotter<'a> {
         mut x: Array4<f32>,
         frame: usize,
         emit: &mut dyn FnMut(&StreamDetection),
-    ) {
+    ) -> Result<(), TrainError> {
         let last_loud = last_loud_frame(&x);
         if let Some(sl) = x.as_slice_mut() {
             self.run.norm.apply(sl);
         }
-        let p = self.run.probabilities(x);
+        let p = self.run.probabilities(x)?;
         let sm = self.smoother.push(p.row(0).as_slice().unwrap_or(&[]));
         let end_s = frame_time(self.run, frame);
         if let Some((c, score)) = self.decider.step(end_s, sm) {
@@ -330,6 +330,7 @@ impl<'a> Spotter<'a> {
                 latency_s: end_s - word_end,
             });
         }
+        Ok(())
     }
 }
 
@@ -416,7 +417,7 @@ impl PosteriorTrace {
             if let Some(sl) = x.as_slice_mut() {
                 run.norm.apply(sl);
             }
-            let p = run.probabilities(x);
+            let p = run.probabilities(x)?;
             for (b, row) in p.outer_iter().enumerate() {
                 let sm = smoother.push(row.as_slice().unwrap_or(&[]));
                 probs

@@ -413,7 +413,8 @@ pub fn train(
             &data.valid,
             n_classes,
             cfg.eval_batch_size,
-        );
+            &format!("{} (the model after epoch {})", out.display(), epoch + 1),
+        )?;
         state.epoch = epoch + 1;
         state.rng.next_epoch = epoch + 1;
         let m = EpochMetrics {
@@ -469,7 +470,8 @@ pub fn train(
         &data.test,
         n_classes,
         cfg.eval_batch_size,
-    );
+        &best.checkpoint_name(),
+    )?;
     let source = || EvalSource::now(&cfg.data, &cfg.task, &paths.best(), best.checkpoint_epoch);
     let test = EvalReport::new(&cfg.classes, "test", test).with_source(source());
     let indomain = if data.indomain.is_empty() {
@@ -490,7 +492,8 @@ pub fn train(
             &data.indomain,
             n_classes,
             cfg.eval_batch_size,
-        );
+            &best.checkpoint_name(),
+        )?;
         Some(EvalReport::new(&cfg.classes, "indomain", c).with_source(source()))
     };
     summary_test_files(&paths, &test, indomain.as_ref())?;
