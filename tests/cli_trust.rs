@@ -167,3 +167,28 @@ fn non_finite_weights_are_refused_naming_the_checkpoint() {
     let r = run(&["train", "--quiet", "--resume", &s(&dir)]);
     assert_fails_naming(&r, &last, problem, "train --resume");
 }
+
+#[test]
+fn a_loaded_run_config_is_validated_like_a_new_one() {
+    let good = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("zero-eval-batch");
+    copy_run(good, &dir);
+    let cfg = dir.join("config.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cfg).unwrap()).unwrap();
+    v["eval_batch_size"] = 0.into();
+    std::fs::write(&cfg, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+    let eval_before = std::fs::read(dir.join("eval_test.json")).unwrap();
+    let r = run(&["eval", "--run", &s(&dir)]);
+    assert_fails_naming(&r, &cfg, &["eval batch size must be at least 1"], "eval");
+    assert_eq!(
+        std::fs::read(dir.join("eval_test.json")).unwrap(),
+        eval_before,
+        "eval replaced eval_test.json"
+    );
+    let clip = tmp.path().join("clip.wav");
+    std::fs::write(&clip, common::pcm16(&common::tone(440.0, 16_000, 1.0))).unwrap();
+    let r = run(&["predict", "--run", &s(&dir), &s(&clip)]);
+    assert_fails_naming(&r, &cfg, &["eval batch size must be at least 1"], "predict");
+}

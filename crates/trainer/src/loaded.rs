@@ -149,7 +149,8 @@ pub(crate) fn read_config(paths: &RunPaths) -> Result<TrainConfig, TrainError> {
 }
 
 /// Checks that the parts of a run's `config.json` agree with each other before a checkpoint is
-/// loaded: a valid model, as many classes as the model has outputs, the front end's mel bands
+/// loaded: every setting within the limits a new run has ([`TrainConfig::validate`]), a valid
+/// model, as many classes as the model has outputs, the front end's mel bands
 /// and frames equal to the model's input, a usable normalisation. `path` is the config file.
 pub(crate) fn check_run_config(
     config: &TrainConfig,
@@ -159,6 +160,11 @@ pub(crate) fn check_run_config(
         path: path.to_path_buf(),
         problem,
     };
+    // A loaded run is held to the same limits as a new one (an `eval_batch_size` of 0 would
+    // evaluate nothing and report it as a result).
+    config
+        .validate()
+        .map_err(|e| bad(format!("is not a valid run configuration: {e}")))?;
     let model = config
         .model
         .clone()
