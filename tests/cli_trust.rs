@@ -192,3 +192,45 @@ fn a_loaded_run_config_is_validated_like_a_new_one() {
     let r = run(&["predict", "--run", &s(&dir), &s(&clip)]);
     assert_fails_naming(&r, &cfg, &["eval batch size must be at least 1"], "predict");
 }
+
+#[test]
+fn train_refuses_a_folder_of_someone_elses_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    common::tiny_dataset(&data);
+    let out = tmp.path().join("mine");
+    std::fs::create_dir_all(&out).unwrap();
+    let mine: [(&str, &[u8]); 3] = [
+        ("report.md", b"my own report\n"),
+        ("metrics.csv", b"a,b\n1,2\n"),
+        ("eval_test.json", b"{\"mine\": true}\n"),
+    ];
+    for (name, bytes) in mine {
+        std::fs::write(out.join(name), bytes).unwrap();
+    }
+    let r = run(&common::tiny_train_args(&data, &out));
+    assert_fails_naming(
+        &r,
+        &out,
+        &["is not empty and is not a randommix run", "report.md"],
+        "train into a folder of the user's files",
+    );
+    for (name, bytes) in mine {
+        assert_eq!(
+            std::fs::read(out.join(name)).unwrap(),
+            bytes,
+            "{name} was replaced"
+        );
+    }
+    let left: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(left.len(), mine.len(), "train added files: {left:?}");
+    // An empty folder is fine.
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let r = run(&common::tiny_train_args(&data, &empty));
+    assert!(r.ok, "{}", r.stderr);
+}

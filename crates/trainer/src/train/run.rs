@@ -173,6 +173,7 @@ pub fn train(
                         .into(),
             });
         }
+        check_new_run_folder(&paths)?;
         // The data folder is recorded as an absolute path, so that the run can be evaluated
         // from any working directory.
         let mut cfg = cfg.clone();
@@ -509,6 +510,48 @@ pub fn train(
     };
     write_report(&paths, &cfg, &summary)?;
     Ok(summary)
+}
+
+/// A new run's folder must not exist yet, be empty, or hold only the `train.lock` an earlier
+/// start left before it wrote `config.json`: a folder of the user's own files is refused, so
+/// that training never replaces a file it did not create.
+fn check_new_run_folder(paths: &RunPaths) -> Result<(), TrainError> {
+    let io = |cause: std::io::Error| TrainError::Io {
+        path: paths.dir.clone(),
+        cause,
+    };
+    let entries = match std::fs::read_dir(&paths.dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io(e)),
+    };
+    let lock = paths.lock();
+    let mut foreign = Vec::new();
+    for e in entries {
+        let p = e.map_err(io)?.path();
+        if p != lock {
+            foreign.push(p.file_name().map_or_else(
+                || p.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ));
+        }
+    }
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    foreign.sort();
+    let shown = if foreign.len() > 5 {
+        format!("{}, … ({} entries)", foreign[..5].join(", "), foreign.len())
+    } else {
+        foreign.join(", ")
+    };
+    Err(TrainError::RunDir {
+        path: paths.dir.clone(),
+        problem: format!(
+            "is not empty and is not a randommix run (it holds {shown}); a new run needs a new or \
+             empty folder, so that none of these files is replaced: choose another --out"
+        ),
+    })
 }
 
 fn summary_test_files(
