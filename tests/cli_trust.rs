@@ -234,3 +234,30 @@ fn train_refuses_a_folder_of_someone_elses_files() {
     let r = run(&common::tiny_train_args(&data, &empty));
     assert!(r.ok, "{}", r.stderr);
 }
+
+#[test]
+fn threads_are_capped_at_four_per_core() {
+    let tmp = tempfile::tempdir().unwrap();
+    let wav = tmp.path().join("a.wav");
+    std::fs::write(&wav, common::pcm16(&common::tone(440.0, 16_000, 1.0))).unwrap();
+    let out = tmp.path().join("a.npy");
+    let cores = std::thread::available_parallelism().unwrap().get();
+    let max = (4 * cores).to_string();
+    let r = run(&[
+        "--threads",
+        "100000",
+        "features",
+        &s(&wav),
+        "--out",
+        &s(&out),
+    ]);
+    assert_fails_naming(
+        &r,
+        Path::new("--threads"),
+        &["100000", &max, "per core"],
+        "--threads 100000",
+    );
+    assert!(!out.exists());
+    let r = run(&["--threads", &max, "features", &s(&wav), "--out", &s(&out)]);
+    assert!(r.ok, "--threads {max}: {}", r.stderr);
+}
