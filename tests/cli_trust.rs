@@ -261,3 +261,64 @@ fn threads_are_capped_at_four_per_core() {
     let r = run(&["--threads", &max, "features", &s(&wav), "--out", &s(&out)]);
     assert!(r.ok, "--threads {max}: {}", r.stderr);
 }
+
+/// Runs `randommix args…` and samples its peak resident memory (`VmHWM`, KiB) while it runs.
+#[cfg(target_os = "linux")]
+fn run_with_peak_rss(args: &[String]) -> (common::Run, u64) {
+    use std::process::Stdio;
+    let mut child = common::bin()
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0u64;
+    while child.try_wait().unwrap().is_none() {
+        if let Ok(t) = std::fs::read_to_string(&status)
+            && let Some(l) = t.lines().find(|l| l.starts_with("VmHWM:"))
+        {
+            let kib: u64 = l
+                .split_whitespace()
+                .nth(1)
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0);
+            peak = peak.max(kib);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let r: common::Run = child.wait_with_output().unwrap().into();
+    common::assert_no_panic(&r, args);
+    (r, peak)
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn predict_keeps_one_long_file_at_a_time() {
+    let run_dir = shared();
+    let tmp = tempfile::tempdir().unwrap();
+    let short = tmp.path().join("short.wav");
+    std::fs::write(&short, common::pcm16(&common::tone(440.0, 16_000, 1.0))).unwrap();
+    // Eight 3-minute recordings: 11.5 MB of samples each once decoded.
+    let minutes = 3.0;
+    let long = common::pcm16(&common::tone(440.0, 16_000, 60.0 * minutes));
+    let decoded_kib = (60.0 * minutes * 16_000.0 * 4.0 / 1024.0) as u64;
+    let mut args = vec!["predict".to_string(), "--run".into(), s(run_dir)];
+    let (r, base) = run_with_peak_rss(&[args.clone(), vec![s(&short)]].concat());
+    assert!(r.ok, "{}", r.stderr);
+    for k in 0..8 {
+        let p = tmp.path().join(format!("long{k}.wav"));
+        std::fs::write(&p, &long).unwrap();
+        args.push(s(&p));
+    }
+    let (r, peak) = run_with_peak_rss(&args);
+    assert!(r.ok, "{}", r.stderr);
+    assert_eq!(r.stdout.lines().count(), 8, "{}", r.stdout);
+    eprintln!("predict peak RSS: {peak} KiB for 8 long files, {base} KiB for one short clip");
+    // One file's bytes and samples at a time (about 1.5 × decoded), not all eight (8 ×).
+    assert!(
+        peak.saturating_sub(base) < 4 * decoded_kib,
+        "predict on 8 files of {minutes} min peaked at {peak} KiB, {base} KiB for one short clip \
+         (one decoded file: {decoded_kib} KiB)"
+    );
+}
