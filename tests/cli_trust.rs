@@ -7,7 +7,11 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::{assert_fails_naming, run, tiny_run};
+use common::{assert_fails_naming, run};
+
+fn run_cmd(args: &[String]) -> common::Run {
+    run(args)
+}
 
 fn s(p: &Path) -> String {
     p.to_str().unwrap().to_string()
@@ -20,13 +24,30 @@ struct Shared {
 }
 
 fn shared() -> &'static Path {
+    &shared_run().run
+}
+
+fn shared_run() -> &'static Shared {
     static S: OnceLock<Shared> = OnceLock::new();
-    &S.get_or_init(|| {
+    S.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        let run = tiny_run(dir.path());
+        let data = dir.path().join("data");
+        common::tiny_dataset(&data);
+        let run = dir.path().join("run");
+        // Long enough, unmixed, for the tones of the tiny data set to be told apart.
+        let mut args = common::tiny_train_args(&data, &run);
+        let at = args.iter().position(|a| a == "--epochs").unwrap();
+        args[at + 1] = "30".into();
+        args.extend(["--mix".to_string(), "none".into()]);
+        let r = run_cmd(&args);
+        assert!(r.ok, "training the tiny run failed:\n{}", r.stderr);
         Shared { _dir: dir, run }
     })
-    .run
+}
+
+/// The tiny data set the shared run was trained on.
+fn shared_data() -> PathBuf {
+    shared_run()._dir.path().join("data")
 }
 
 /// A copy of the run folder `src` at `dst` (files only).
@@ -321,4 +342,113 @@ fn predict_keeps_one_long_file_at_a_time() {
         "predict on 8 files of {minutes} min peaked at {peak} KiB, {base} KiB for one short clip \
          (one decoded file: {decoded_kib} KiB)"
     );
+}
+
+#[test]
+fn spot_finds_a_word_at_the_very_end() {
+    let run_dir = shared();
+    // A file that is exactly one 1 s word, the word the run's predict gives for it.
+    let clip = shared_data().join("yes").join("s0_nohash_0.wav");
+    let r = run(&["predict", "--run", &s(run_dir), "--json", &s(&clip)]);
+    assert!(r.ok, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        v[0]["top"][0]["label"], "yes",
+        "the tiny run does not know its own clip: {v}"
+    );
+    let r = run(&[
+        "spot",
+        "--run",
+        &s(run_dir),
+        "--json",
+        "--smooth",
+        "1",
+        "--threshold",
+        "0.3",
+        &s(&clip),
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+    let found: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).unwrap();
+    assert!(
+        found.iter().any(|d| d["label"] == "yes"),
+        "spot found {found:?} in a file that is one word (predict: {v})"
+    );
+    // The same from standard input.
+    let bytes = std::fs::read(&clip).unwrap();
+    let out = common::bin()
+        .args([
+            "spot",
+            "--run",
+            &s(run_dir),
+            "--json",
+            "--smooth",
+            "1",
+            "--threshold",
+            "0.3",
+            "-",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(&bytes)?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("\"yes\""),
+        "spot - found {stdout:?} in one word"
+    );
+}
+
+#[test]
+fn duplicate_keyword_thresholds_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clip = tmp.path().join("clip.wav");
+    std::fs::write(&clip, common::pcm16(&common::tone(440.0, 16_000, 1.0))).unwrap();
+    let r = run(&[
+        "spot",
+        "--run",
+        &s(shared()),
+        "--threshold-for",
+        "yes=0.5,yes=0.9",
+        &s(&clip),
+    ]);
+    assert_fails_naming(
+        &r,
+        Path::new("--threshold-for"),
+        &["\"yes\" is given twice", "yes=0.5", "yes=0.9"],
+        "duplicate threshold",
+    );
+}
+
+#[test]
+fn stream_errors_are_not_configuration_errors() {
+    let out = common::bin()
+        .args(["spot", "--run", &s(shared()), "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(b"this is not a WAV stream at all")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(err.contains("standard input: not a WAV stream"), "{err}");
+    assert!(!err.contains("configuration"), "{err}");
 }

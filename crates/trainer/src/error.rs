@@ -18,6 +18,22 @@ pub enum TrainError {
         /// The allowed range, in words.
         expected: String,
     },
+    /// A setting that cannot be used, with what is wrong and what would do.
+    #[error("{setting}: {problem}")]
+    Setting {
+        /// The setting, as the user gives it (e.g. `--threshold-for`).
+        setting: String,
+        /// What is wrong, in a full sentence.
+        problem: String,
+    },
+    /// An audio stream (standard input or a recording) that cannot be read on.
+    #[error("{name}: {problem}")]
+    Stream {
+        /// The stream (`standard input` or the file).
+        name: String,
+        /// What is wrong.
+        problem: String,
+    },
     /// A file or folder could not be read or created.
     #[error("{path}: {cause}")]
     Io {

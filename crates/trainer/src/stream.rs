@@ -83,7 +83,7 @@ impl FrameStream {
     pub fn new(mel: &crate::features::MelConfig) -> Result<FrameStream, TrainError> {
         let mut mel = mel.clone();
         mel.center = false;
-        let fe = MelFrontend::new(&mel).map_err(|e| TrainError::Config(e.to_string()))?;
+        let fe = MelFrontend::new(&mel)?;
         let scratch = fe.scratch();
         Ok(FrameStream {
             col: Array2::zeros((mel.n_mels, 1)),
@@ -210,29 +210,60 @@ impl Decider {
 
 /// Checks a [`StreamConfig`] against a run: the per-class thresholds.
 fn class_thresholds(run: &LoadedRun, cfg: &StreamConfig) -> Result<Vec<f32>, TrainError> {
-    let hop_ok = cfg.hop_s.is_finite() && cfg.hop_s > 0.0;
-    let refractory_ok = cfg.refractory_s.is_finite() && cfg.refractory_s >= 0.0;
-    let threshold_ok = (0.0..=1.0).contains(&cfg.threshold);
-    if !hop_ok || cfg.smooth == 0 || !threshold_ok || !refractory_ok {
-        return Err(TrainError::Config(format!(
-            "spot: hop {} s must be > 0, smoothing {} ≥ 1, threshold {} in [0, 1], refractory {} s ≥ 0",
-            cfg.hop_s, cfg.smooth, cfg.threshold, cfg.refractory_s
-        )));
+    let range = |setting: &str, value: f32, expected: &str| TrainError::OutOfRange {
+        setting: setting.into(),
+        value: value.to_string(),
+        expected: expected.into(),
+    };
+    if !(cfg.hop_s.is_finite() && cfg.hop_s > 0.0) {
+        return Err(range("--hop", cfg.hop_s, "a finite number of seconds > 0"));
+    }
+    if cfg.smooth == 0 {
+        return Err(range("--smooth", 0.0, "at least 1 window"));
+    }
+    if !(0.0..=1.0).contains(&cfg.threshold) {
+        return Err(range(
+            "--threshold",
+            cfg.threshold,
+            "a probability in [0, 1]",
+        ));
+    }
+    if !(cfg.refractory_s.is_finite() && cfg.refractory_s >= 0.0) {
+        return Err(range(
+            "--refractory",
+            cfg.refractory_s,
+            "a finite number of seconds ≥ 0",
+        ));
     }
     let classes = run.classes();
     let mut thresholds = vec![cfg.threshold; classes.len()];
+    let mut given: Vec<Option<f32>> = vec![None; classes.len()];
     for (name, t) in &cfg.thresholds {
         let Some(k) = classes.iter().position(|c| c == name) else {
-            return Err(TrainError::Config(format!(
-                "spot: --threshold-for names {name:?}, which is not a class of this run ({})",
-                classes.join(", ")
-            )));
+            return Err(TrainError::Setting {
+                setting: "--threshold-for".into(),
+                problem: format!(
+                    "{name:?} is not a class of this run ({})",
+                    classes.join(", ")
+                ),
+            });
         };
         if !(0.0..=1.0).contains(t) {
-            return Err(TrainError::Config(format!(
-                "spot: threshold {t} for {name:?} must be in [0, 1]"
-            )));
+            return Err(range(
+                &format!("--threshold-for {name}="),
+                *t,
+                "a probability in [0, 1]",
+            ));
         }
+        if let Some(earlier) = given[k] {
+            return Err(TrainError::Setting {
+                setting: "--threshold-for".into(),
+                problem: format!(
+                    "{name:?} is given twice ({name}={earlier} and {name}={t}); give each keyword once"
+                ),
+            });
+        }
+        given[k] = Some(*t);
         thresholds[k] = *t;
     }
     Ok(thresholds)
@@ -253,6 +284,8 @@ pub struct Spotter<'a> {
     eval_every: usize,
     window: VecDeque<Vec<f32>>,
     since_eval: usize,
+    /// Samples pushed so far.
+    samples: usize,
     smoother: Smoother,
     decider: Decider,
 }
@@ -268,9 +301,32 @@ impl<'a> Spotter<'a> {
             eval_every: eval_every(run, cfg.hop_s),
             window: VecDeque::new(),
             since_eval: 0,
+            samples: 0,
             smoother: Smoother::new(cfg.smooth),
             decider: Decider::new(run.classes(), thresholds, cfg.refractory_s),
         })
+    }
+
+    /// Flushes the end of the stream, so that a word at its very end is found: the last frames
+    /// are completed with zeros as the offline front end pads a clip (a stream shorter than
+    /// one clip is padded to a clip, as `predict` pads it), and the last window is scored if
+    /// the hop left it out. Call once, after the last [`push`](Self::push).
+    pub fn finish(&mut self, emit: &mut dyn FnMut(&StreamDetection)) -> Result<(), TrainError> {
+        let short = self.run.config.clip_samples.saturating_sub(self.samples);
+        let pad = vec![0.0; short + self.frames.n_fft / 2];
+        self.push(&pad, emit)?;
+        if self.since_eval > 0 && self.window.len() == self.n_frames {
+            self.since_eval = 0;
+            let n_mels = self.run.config.mel.n_mels;
+            let mut x = Array4::zeros((1, 1, n_mels, self.n_frames));
+            fill_window(
+                x.slice_mut(ndarray::s![0, 0, .., ..]),
+                self.window.iter().map(Vec::as_slice),
+            );
+            let last = self.frames.frames().saturating_sub(1);
+            self.evaluate(x, last, emit)?;
+        }
+        Ok(())
     }
 
     /// Feeds samples (mono, at the run's sample rate); calls `emit` for each detection.
@@ -279,6 +335,7 @@ impl<'a> Spotter<'a> {
         samples: &[f32],
         emit: &mut dyn FnMut(&StreamDetection),
     ) -> Result<(), TrainError> {
+        self.samples += samples.len();
         let mut ready = Vec::new();
         let (n_frames, every) = (self.n_frames, self.eval_every);
         let n_mels = self.run.config.mel.n_mels;
@@ -385,9 +442,10 @@ impl PosteriorTrace {
         smooth: usize,
     ) -> Result<PosteriorTrace, TrainError> {
         if !(hop_s.is_finite() && hop_s > 0.0) || smooth == 0 {
-            return Err(TrainError::Config(format!(
-                "hop {hop_s} s must be > 0 and smoothing {smooth} ≥ 1"
-            )));
+            return Err(TrainError::Setting {
+                setting: "--hop, --smooth".into(),
+                problem: format!("hop {hop_s} s must be > 0 and smoothing {smooth} ≥ 1"),
+            });
         }
         let m = run.config.mel.n_mels;
         let n_frames = run.frontend.n_frames(run.config.clip_samples);
@@ -470,16 +528,20 @@ pub fn spot_file(
 ) -> Result<f32, TrainError> {
     let rate = run.config.mel.sample_rate;
     if rate != crate::audio::SAMPLE_RATE {
-        return Err(TrainError::Config(format!(
-            "spot: the run works at {rate} Hz; files are read at {} Hz",
-            crate::audio::SAMPLE_RATE
-        )));
+        return Err(TrainError::Stream {
+            name: path.display().to_string(),
+            problem: format!(
+                "the run works at {rate} Hz; recordings are read at {} Hz",
+                crate::audio::SAMPLE_RATE
+            ),
+        });
     }
     let d = crate::audio::read_wav(path).map_err(crate::data::DataError::from)?;
     let mut sp = Spotter::new(run, cfg)?;
     for piece in d.samples.chunks((rate / 100).max(1) as usize) {
         sp.push(piece, emit)?;
     }
+    sp.finish(emit)?;
     Ok(d.samples.len() as f32 / rate as f32)
 }
 
@@ -497,7 +559,10 @@ pub fn spot_stream<R: Read>(
     let mut sp = Spotter::new(run, cfg)?;
     let chunk = (rate / 100).max(1) as usize; // 10 ms
     let mut total = 0usize;
-    let bad = |problem: String| TrainError::Config(format!("{name}: {problem}"));
+    let bad = |problem: String| TrainError::Stream {
+        name: name.to_string(),
+        problem,
+    };
     match format {
         StreamFormat::RawS16 => {
             let mut r = std::io::BufReader::new(reader);
@@ -594,5 +659,6 @@ pub fn spot_stream<R: Read>(
             total /= ch;
         }
     }
+    sp.finish(emit)?;
     Ok(total as f32 / rate as f32)
 }
