@@ -452,3 +452,28 @@ fn stream_errors_are_not_configuration_errors() {
     assert!(err.contains("standard input: not a WAV stream"), "{err}");
     assert!(!err.contains("configuration"), "{err}");
 }
+
+#[test]
+fn resume_refuses_settings_it_would_ignore() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    copy_run(shared(), &dir);
+    let last = std::fs::read(dir.join("last.ckpt")).unwrap();
+    let config = std::fs::read(dir.join("config.json")).unwrap();
+    for (flag, value) in [
+        ("--epochs", "40"),
+        ("--lr", "0.1"),
+        ("--mix", "cutmix"),
+        ("--seed", "3"),
+    ] {
+        let r = run(&["train", "--quiet", "--resume", &s(&dir), flag, value]);
+        assert_fails_naming(
+            &r,
+            Path::new(flag),
+            &["--resume", "cannot be used with"],
+            flag,
+        );
+    }
+    assert_eq!(std::fs::read(dir.join("last.ckpt")).unwrap(), last);
+    assert_eq!(std::fs::read(dir.join("config.json")).unwrap(), config);
+}

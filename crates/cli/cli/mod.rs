@@ -22,8 +22,13 @@ pub struct TrainArgs {
     /// Run folder to create (default: runs/<UTC date-time>).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Continue the stopped run in this folder (its config.json decides everything else).
-    #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
+    /// Continue the stopped run in this folder (its config.json decides everything else, so
+    /// the settings of a new run are refused beside it).
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = [
+        "out", "folders", "epochs", "batch", "mix", "seed", "task", "words", "lr",
+        "weight_decay", "backend", "model", "width", "mix_off_share", "label_smoothing",
+        "voice_aug", "spec_augment", "noise_snr", "nonspeech",
+    ])]
     pub resume: Option<PathBuf>,
     /// Epochs.
     #[arg(long, default_value_t = TrainConfig::default().epochs)]
