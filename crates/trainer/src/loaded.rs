@@ -203,18 +203,38 @@ pub(crate) fn check_run_config(
     Ok((model, norm, frontend))
 }
 
-/// Runs `f`, turning a panic into an error message, with the panic hook silenced meanwhile so
-/// that no `panicked at` line reaches the user.
+std::thread_local! {
+    /// Set while this thread decodes untrusted bytes under [`catch_panic`].
+    static QUIET_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Installs, once per process, a panic hook that stays silent for panics of a thread inside
+/// [`catch_panic`] and hands every other panic to the hook that was there before. The hook is
+/// never swapped back and forth, so panics of other threads are reported as usual.
+fn install_quiet_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET_PANICS.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs `f`, turning a panic into an error message; a panic of this thread meanwhile prints
+/// nothing, so that no `panicked at` line reaches the user.
 ///
 /// Used only around burn's decoding of checkpoint bytes: burn 0.22 checks the record's
 /// structure and shapes and returns errors for them, but its burnpack parser and tensor
 /// construction are third-party code reading untrusted bytes, and a `.ckpt` file from
 /// elsewhere must give an error naming the file, never a crash.
 fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    install_quiet_hook();
+    let was = QUIET_PANICS.with(|q| q.replace(true));
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    std::panic::set_hook(hook);
+    QUIET_PANICS.with(|q| q.set(was));
     r.map_err(|p| {
         p.downcast_ref::<&str>()
             .map(|s| s.to_string())
@@ -231,11 +251,15 @@ pub(crate) fn load_model(
     device: &Device,
     path: &Path,
 ) -> Result<KwsModel, TrainError> {
-    cfg.validate().map_err(TrainError::Config)?;
     let bad = |problem: String| TrainError::Checkpoint {
         path: path.to_path_buf(),
         problem,
     };
+    cfg.validate().map_err(|e| {
+        bad(format!(
+            "the model settings it is loaded into are not valid: {e}"
+        ))
+    })?;
     let loaded = catch_panic(|| {
         let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(
             bytes.to_vec(),
