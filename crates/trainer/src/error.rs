@@ -34,6 +34,17 @@ pub enum TrainError {
         /// What is wrong.
         problem: String,
     },
+    /// A chart or image could not be drawn or written.
+    #[error(transparent)]
+    Viz(#[from] crate::viz::VizError),
+    /// Backpropagation gave no usable gradient with respect to the input (FGSM).
+    #[error("{model}: no gradient with respect to the input for the FGSM attack ({problem})")]
+    NoGradient {
+        /// The network: its checkpoint file.
+        model: String,
+        /// What was missing.
+        problem: String,
+    },
     /// A file or folder could not be read or created.
     #[error("{path}: {cause}")]
     Io {

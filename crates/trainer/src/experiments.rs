@@ -481,8 +481,7 @@ fn write_compare(out: &Path, runs: &[CompareRun], rows: &[CompareRow]) -> Result
         &means,
         &stds,
         "test accuracy (%)",
-    )
-    .map_err(|e| TrainError::Config(format!("chart: {e}")))?;
+    )?;
     Ok(())
 }
 
@@ -620,17 +619,22 @@ fn occlude(x: &mut Array4<f32>, kind: Perturbation, pct: f32, floor: f32, rng: &
     }
 }
 
-/// FGSM: `x + ε·sign(∇ₓ CE(model(x), y))` with the model in evaluation mode.
+/// FGSM: `x + ε·sign(∇ₓ CE(model(x), y))` with the model in evaluation mode. A missing or
+/// malformed gradient is an error ([`TrainError::NoGradient`]), never the clean input.
 fn fgsm(
     run: &LoadedRun,
     model_ad: &crate::model::KwsModel,
     x: &Array4<f32>,
     labels: &[usize],
     eps: f32,
-) -> Array4<f32> {
+) -> Result<Array4<f32>, TrainError> {
     if eps == 0.0 {
-        return x.clone();
+        return Ok(x.clone());
     }
+    let no_gradient = |problem: &str| TrainError::NoGradient {
+        model: run.checkpoint_name(),
+        problem: problem.to_string(),
+    };
     let ad = run.device.clone().autodiff();
     let k = run.classes().len();
     let mut y = Array2::<f32>::zeros((labels.len(), k));
@@ -640,19 +644,29 @@ fn fgsm(
     let xt = tensor4(x.clone(), &ad).require_grad();
     let loss = soft_cross_entropy(model_ad.forward(xt.clone()), tensor2(y, &ad));
     let grads = loss.backward();
-    let Some(g) = xt.grad(&grads) else {
-        return x.clone();
-    };
-    let g: Vec<f32> = g.sign().into_data().try_to_vec::<f32>().unwrap_or_default();
-    let mut out = x.clone();
-    if let Some(o) = out.as_slice_mut()
-        && g.len() == o.len()
-    {
-        for (v, s) in o.iter_mut().zip(g) {
-            *v += eps * s;
-        }
+    let g = xt
+        .grad(&grads)
+        .ok_or_else(|| no_gradient("backpropagation did not reach the input"))?;
+    let g: Vec<f32> = g
+        .sign()
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| no_gradient(&format!("the gradient cannot be read: {e:?}")))?;
+    let mut out = x.as_standard_layout().into_owned();
+    let o = out
+        .as_slice_mut()
+        .ok_or_else(|| no_gradient("the input is not contiguous"))?;
+    if g.len() != o.len() {
+        return Err(no_gradient(&format!(
+            "{} gradient values for {} inputs",
+            g.len(),
+            o.len()
+        )));
     }
-    out
+    for (v, s) in o.iter_mut().zip(g) {
+        *v += eps * s;
+    }
+    Ok(out)
 }
 
 /// Evaluates each run in `runs` on the test split of `data` (each run's own data when `None`)
@@ -666,9 +680,10 @@ pub fn robustness(
     progress: &mut dyn Progress,
 ) -> Result<Vec<RobustPoint>, TrainError> {
     if runs.is_empty() {
-        return Err(TrainError::Config(
-            "robustness needs at least one --run".into(),
-        ));
+        return Err(TrainError::Setting {
+            setting: "--run".into(),
+            problem: "robustness needs at least one run folder".into(),
+        });
     }
     cfg.validate()?;
     let mut points = Vec::new();
@@ -732,7 +747,7 @@ pub fn robustness(
                             let xb = x.slice(s![st..en, .., .., ..]).to_owned();
                             let labels: Vec<usize> =
                                 items[st..en].iter().map(|i| i.label).collect();
-                            let a = fgsm(&run, &model_ad, &xb, &labels, eps);
+                            let a = fgsm(&run, &model_ad, &xb, &labels, eps)?;
                             adv.slice_mut(s![st..en, .., .., ..]).assign(&a);
                         }
                         adv
@@ -915,8 +930,7 @@ fn write_robustness(
             "accuracy (%)",
             ticks,
             series,
-        )
-        .map_err(|e| TrainError::Config(format!("plot: {e}")))?;
+        )?;
     }
     Ok(())
 }

@@ -422,8 +422,7 @@ pub fn write_report(
         &[(label.to_string(), pts)],
         &BUDGETS,
         floor,
-    )
-    .map_err(|e| TrainError::Config(format!("{}: {e}", png_path.display())))?;
+    )?;
     files.push(png_path);
     Ok(files)
 }
