@@ -477,3 +477,28 @@ fn resume_refuses_settings_it_would_ignore() {
     assert_eq!(std::fs::read(dir.join("last.ckpt")).unwrap(), last);
     assert_eq!(std::fs::read(dir.join("config.json")).unwrap(), config);
 }
+
+#[test]
+fn detect_refuses_a_stream_longer_than_its_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    copy_run(shared(), &dir);
+    for minutes in ["100000", "601", "nan", "inf"] {
+        let r = run(&["detect", "--run", &s(&dir), "--minutes", minutes]);
+        assert_fails_naming(
+            &r,
+            Path::new("--minutes"),
+            &["from 0 to 600"],
+            &format!("--minutes {minutes}"),
+        );
+    }
+    assert!(
+        !std::fs::read_dir(&dir)
+            .unwrap()
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("detect")),
+        "detect wrote a report"
+    );
+    let r = run(&["detect", "--run", &s(&dir), "--minutes", "0.5"]);
+    assert!(r.ok, "{}", r.stderr);
+}

@@ -198,6 +198,9 @@ pub fn compare(
     for m in modes {
         m.parse::<crate::mix::RandomMix>()?;
     }
+    if let Some(d) = detect {
+        d.validate()?;
+    }
     create_dir_all(&out.join("runs"))?;
     let mut runs = Vec::new();
     for mode in modes {

@@ -67,6 +67,59 @@ impl Default for DetectConfig {
     }
 }
 
+/// The longest synthesized stream `detect` builds, in minutes (10 hours): the stream is
+/// composed in memory (about 8.5 MB per minute with its features), so longer ones would
+/// exhaust memory instead of giving a result.
+pub const MAX_MINUTES: f32 = 600.0;
+
+impl DetectConfig {
+    /// Checks the settings: `minutes` finite in [0, [`MAX_MINUTES`]], `hop_s` finite and > 0,
+    /// `smooth` ≥ 1, `threshold` in [0, 1], `refractory_s` finite and ≥ 0.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let range = |setting: &str, value: f32, expected: String| TrainError::OutOfRange {
+            setting: setting.into(),
+            value: value.to_string(),
+            expected,
+        };
+        if !(self.minutes.is_finite() && (0.0..=MAX_MINUTES).contains(&self.minutes)) {
+            return Err(range(
+                "--minutes",
+                self.minutes,
+                format!(
+                    "a number of minutes from 0 to {MAX_MINUTES} ({} hours; the stream is held in \
+                     memory, about 8.5 MB per minute)",
+                    MAX_MINUTES / 60.0
+                ),
+            ));
+        }
+        if !(self.hop_s.is_finite() && self.hop_s > 0.0) {
+            return Err(range(
+                "--hop",
+                self.hop_s,
+                "a finite number of seconds > 0".into(),
+            ));
+        }
+        if self.smooth == 0 {
+            return Err(range("--smooth", 0.0, "at least 1 window".into()));
+        }
+        if !(0.0..=1.0).contains(&self.threshold) {
+            return Err(range(
+                "--threshold",
+                self.threshold,
+                "a probability in [0, 1]".into(),
+            ));
+        }
+        if !(self.refractory_s.is_finite() && self.refractory_s >= 0.0) {
+            return Err(range(
+                "--refractory",
+                self.refractory_s,
+                "a finite number of seconds ≥ 0".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// The thresholds of the sweep: 0.05 … 0.95 by 0.05, then 0.96 … 0.99 and 0.995, 0.999.
 pub fn sweep_thresholds() -> Vec<f32> {
     let mut t: Vec<f32> = (1..=19).map(|k| (5 * k) as f32 / 100.0).collect();
@@ -287,15 +340,7 @@ pub fn measure(
     stream: &LabelledStream,
     cfg: &DetectConfig,
 ) -> Result<(Vec<Outcome>, Outcome), TrainError> {
-    if !(0.0..=1.0).contains(&cfg.threshold)
-        || !cfg.refractory_s.is_finite()
-        || cfg.refractory_s < 0.0
-    {
-        return Err(TrainError::Config(format!(
-            "threshold {} must be in [0, 1] and refractory {} s ≥ 0",
-            cfg.threshold, cfg.refractory_s
-        )));
-    }
+    cfg.validate()?;
     let rate = run.config.mel.sample_rate;
     let trace = PosteriorTrace::compute(run, &stream.samples, cfg.hop_s, cfg.smooth)?;
     let window_s = run.config.clip_samples as f32 / rate as f32;
@@ -343,12 +388,7 @@ pub fn detect_report(
     split: Split,
     cfg: &DetectConfig,
 ) -> Result<DetectReport, TrainError> {
-    if !(cfg.minutes.is_finite() && cfg.minutes >= 0.0) {
-        return Err(TrainError::Config(format!(
-            "detect: --minutes {} must be a number ≥ 0",
-            cfg.minutes
-        )));
-    }
+    cfg.validate()?;
     crate::eval::run_task(run, index)?;
     let (stream, kw, unk) = build_stream(run, index, split, cfg)?;
     if stream.samples.len() < run.config.clip_samples {
@@ -437,6 +477,7 @@ pub fn detect(
     split: Split,
     cfg: &DetectConfig,
 ) -> Result<(DetectReport, Vec<PathBuf>), TrainError> {
+    cfg.validate()?;
     let run = LoadedRun::open(dir, false)?;
     let (index, own) = crate::loaded::eval_index(&run.config, dir, data)?;
     let report = detect_report(&run, dir, &index, split, cfg)?;
