@@ -434,59 +434,28 @@ pub struct PosteriorTrace {
 
 impl PosteriorTrace {
     /// Evaluates `run` every `hop_s` over `samples` (mono, the run's rate), smoothing over
-    /// `smooth` evaluations.
+    /// `smooth` evaluations: a [`TraceStream`] fed the whole recording at once.
     pub fn compute(
         run: &LoadedRun,
         samples: &[f32],
         hop_s: f32,
         smooth: usize,
     ) -> Result<PosteriorTrace, TrainError> {
-        if !(hop_s.is_finite() && hop_s > 0.0) || smooth == 0 {
-            return Err(TrainError::Setting {
-                setting: "--hop, --smooth".into(),
-                problem: format!("hop {hop_s} s must be > 0 and smoothing {smooth} ≥ 1"),
-            });
-        }
-        let m = run.config.mel.n_mels;
-        let n_frames = run.frontend.n_frames(run.config.clip_samples);
-        let every = eval_every(run, hop_s);
-        let mut fs = FrameStream::new(&run.config.mel)?;
-        let mut all: Vec<f32> = Vec::new();
-        fs.push(samples, &mut |f| all.extend_from_slice(f));
-        let t_total = all.len() / m.max(1);
-        let ends: Vec<usize> = if t_total >= n_frames {
-            (n_frames - 1..t_total).step_by(every).collect()
-        } else {
-            Vec::new()
+        let mut ts = TraceStream::new(run, hop_s, smooth)?;
+        let mut times = Vec::new();
+        let mut rows: Vec<f32> = Vec::new();
+        let mut keep = |t: f32, row: &[f32]| {
+            times.push(t);
+            rows.extend_from_slice(row);
         };
-        let k = run.classes().len();
-        let mut probs = Array2::<f32>::zeros((ends.len(), k));
-        let mut smoother = Smoother::new(smooth);
-        let batch = run.config.eval_batch_size.max(1);
-        for (c, chunk) in ends.chunks(batch).enumerate() {
-            let mut x = Array4::<f32>::zeros((chunk.len(), 1, m, n_frames));
-            for (b, &end) in chunk.iter().enumerate() {
-                let first = end + 1 - n_frames;
-                fill_window(
-                    x.slice_mut(ndarray::s![b, 0, .., ..]),
-                    all[first * m..(end + 1) * m].chunks(m),
-                );
-            }
-            if let Some(sl) = x.as_slice_mut() {
-                run.norm.apply(sl);
-            }
-            let p = run.probabilities(x)?;
-            for (b, row) in p.outer_iter().enumerate() {
-                let sm = smoother.push(row.as_slice().unwrap_or(&[]));
-                probs
-                    .row_mut(c * batch + b)
-                    .assign(&ndarray::ArrayView1::from(sm));
-            }
+        ts.push(samples, &mut keep)?;
+        ts.finish(&mut keep)?;
+        let k = run.classes().len().max(1);
+        let mut probs = Array2::<f32>::zeros((times.len(), k));
+        for (mut row, r) in probs.outer_iter_mut().zip(rows.chunks(k)) {
+            row.assign(&ndarray::ArrayView1::from(r));
         }
-        Ok(PosteriorTrace {
-            times: ends.iter().map(|&t| frame_time(run, t)).collect(),
-            probs,
-        })
+        Ok(PosteriorTrace { times, probs })
     }
 
     /// The detections of the [`Decider`] with one `threshold` for every keyword:
@@ -505,6 +474,112 @@ impl PosteriorTrace {
             }
         }
         out
+    }
+}
+
+/// The smoothed posteriors of a recording that arrives in pieces, computed as
+/// [`PosteriorTrace::compute`] computes them for the whole (the same windows, batched the same
+/// way), while holding only the frames of one batch of windows: memory does not grow with the
+/// recording's length.
+pub struct TraceStream<'a> {
+    run: &'a LoadedRun,
+    frames: FrameStream,
+    n_mels: usize,
+    n_frames: usize,
+    every: usize,
+    batch: usize,
+    /// Frames kept, oldest first: frame `first` is `buf[..n_mels]`.
+    buf: Vec<f32>,
+    first: usize,
+    /// The last frame of the next window to evaluate.
+    next_end: usize,
+    /// Window ends waiting for a full batch.
+    pending: Vec<usize>,
+    smoother: Smoother,
+}
+
+impl<'a> TraceStream<'a> {
+    /// Evaluations of `run` every `hop_s` seconds, smoothed over `smooth` of them.
+    pub fn new(
+        run: &'a LoadedRun,
+        hop_s: f32,
+        smooth: usize,
+    ) -> Result<TraceStream<'a>, TrainError> {
+        if !(hop_s.is_finite() && hop_s > 0.0) || smooth == 0 {
+            return Err(TrainError::Setting {
+                setting: "--hop, --smooth".into(),
+                problem: format!("hop {hop_s} s must be > 0 and smoothing {smooth} ≥ 1"),
+            });
+        }
+        let n_frames = run.frontend.n_frames(run.config.clip_samples);
+        Ok(TraceStream {
+            run,
+            frames: FrameStream::new(&run.config.mel)?,
+            n_mels: run.config.mel.n_mels,
+            n_frames,
+            every: eval_every(run, hop_s),
+            batch: run.config.eval_batch_size.max(1),
+            buf: Vec::new(),
+            first: 0,
+            next_end: n_frames.saturating_sub(1),
+            pending: Vec::new(),
+            smoother: Smoother::new(smooth),
+        })
+    }
+
+    /// Feeds samples; calls `on_row` with the time (the end of the window, seconds) and the
+    /// smoothed posteriors of every evaluation they complete a batch of, in order.
+    pub fn push(
+        &mut self,
+        samples: &[f32],
+        on_row: &mut dyn FnMut(f32, &[f32]),
+    ) -> Result<(), TrainError> {
+        let buf = &mut self.buf;
+        self.frames.push(samples, &mut |f| buf.extend_from_slice(f));
+        let total = self.frames.frames();
+        while self.n_frames > 0 && self.next_end < total {
+            self.pending.push(self.next_end);
+            self.next_end += self.every;
+            if self.pending.len() == self.batch {
+                self.evaluate(on_row)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Evaluates the windows still waiting (the last, partial batch). Call once, at the end.
+    pub fn finish(&mut self, on_row: &mut dyn FnMut(f32, &[f32])) -> Result<(), TrainError> {
+        if !self.pending.is_empty() {
+            self.evaluate(on_row)?;
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self, on_row: &mut dyn FnMut(f32, &[f32])) -> Result<(), TrainError> {
+        let (m, n) = (self.n_mels, self.n_frames);
+        let mut x = Array4::<f32>::zeros((self.pending.len(), 1, m, n));
+        for (b, &end) in self.pending.iter().enumerate() {
+            let from = end + 1 - n - self.first;
+            fill_window(
+                x.slice_mut(ndarray::s![b, 0, .., ..]),
+                self.buf[from * m..(end + 1 - self.first) * m].chunks(m),
+            );
+        }
+        if let Some(sl) = x.as_slice_mut() {
+            self.run.norm.apply(sl);
+        }
+        let p = self.run.probabilities(x)?;
+        for (&end, row) in self.pending.iter().zip(p.outer_iter()) {
+            let sm = self.smoother.push(row.as_slice().unwrap_or(&[]));
+            on_row(frame_time(self.run, end), sm);
+        }
+        self.pending.clear();
+        // Only the frames from the next window's first on are needed again.
+        let keep = (self.next_end + 1).saturating_sub(n).max(self.first);
+        let drop = ((keep - self.first) * m).min(self.buf.len());
+        self.buf.drain(..drop);
+        self.first += drop / m.max(1);
+        Ok(())
     }
 }
 
