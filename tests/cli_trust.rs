@@ -530,3 +530,30 @@ fn detect_memory_does_not_grow_with_the_stream() {
         "detect peaked at {long} KiB for 6 min of stream, {short} KiB for 1 min"
     );
 }
+
+#[test]
+fn settings_errors_are_typed_not_configuration_catch_alls() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    common::tiny_dataset(&data);
+    let mut args = common::tiny_train_args(&data, &tmp.path().join("run"));
+    let at = args.iter().position(|a| a == "--batch").unwrap();
+    args[at + 1] = "1".into();
+    let r = run(&args);
+    assert!(!r.ok);
+    assert!(
+        r.stderr.contains("batch size 1 must be at least 2"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("configuration:"), "{}", r.stderr);
+    let onnx = tmp.path().join("model.txt");
+    let r = run(&["export", "--run", &s(shared()), "--out", &s(&onnx)]);
+    assert_fails_naming(
+        &r,
+        &onnx,
+        &["--out", "should end in .onnx"],
+        "export --out model.txt",
+    );
+    assert!(!r.stderr.contains("configuration:"), "{}", r.stderr);
+}

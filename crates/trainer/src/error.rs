@@ -5,9 +5,6 @@ use std::path::PathBuf;
 /// Errors of training and evaluation. Every variant names the file, folder or setting.
 #[derive(Debug, thiserror::Error)]
 pub enum TrainError {
-    /// A bad setting.
-    #[error("configuration: {0}")]
-    Config(String),
     /// A setting (a command-line value or a configuration field) outside its allowed range.
     #[error("{setting} {value} is out of range: it must be {expected}")]
     OutOfRange {
@@ -44,6 +41,28 @@ pub enum TrainError {
         model: String,
         /// What was missing.
         problem: String,
+    },
+    /// An output that exists and is kept, because replacing it was not asked for.
+    #[error("{} exists; pass --force to overwrite it", path.display())]
+    Exists {
+        /// The existing file.
+        path: PathBuf,
+    },
+    /// A result that cannot be written as JSON.
+    #[error("{}: cannot write the result as JSON: {cause}", path.display())]
+    Json {
+        /// The file it was meant for.
+        path: PathBuf,
+        /// What serde_json said.
+        cause: serde_json::Error,
+    },
+    /// The thread that prepares training batches stopped before the epoch was complete.
+    #[error("the data pipeline stopped after {made} of the epoch's {steps} batches")]
+    PipelineStopped {
+        /// Batches received.
+        made: usize,
+        /// Batches the epoch has.
+        steps: usize,
     },
     /// A file or folder could not be read or created.
     #[error("{path}: {cause}")]

@@ -129,8 +129,10 @@ impl EvalReport {
 
     /// Writes the report as JSON, atomically.
     pub fn save(&self, path: &Path) -> Result<(), TrainError> {
-        let json =
-            serde_json::to_vec_pretty(self).map_err(|e| TrainError::Config(e.to_string()))?;
+        let json = serde_json::to_vec_pretty(self).map_err(|cause| TrainError::Json {
+            path: path.to_path_buf(),
+            cause,
+        })?;
         atomic_write_bytes(path, &json)?;
         Ok(())
     }

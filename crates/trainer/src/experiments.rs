@@ -191,9 +191,10 @@ pub fn compare(
     progress: &mut dyn Progress,
 ) -> Result<Vec<CompareRow>, TrainError> {
     if modes.is_empty() || seeds == 0 {
-        return Err(TrainError::Config(
-            "compare needs at least one mode and one seed".into(),
-        ));
+        return Err(TrainError::Setting {
+            setting: "--modes, --seeds".into(),
+            problem: "compare needs at least one mode and one seed".into(),
+        });
     }
     for m in modes {
         m.parse::<crate::mix::RandomMix>()?;
@@ -783,7 +784,10 @@ fn load_frozen_autodiff(
         .config
         .model
         .as_ref()
-        .ok_or_else(|| TrainError::Config("run has no model".into()))?;
+        .ok_or_else(|| TrainError::RunDir {
+            path: RunPaths::new(dir).config(),
+            problem: "has no model section (the run never started)".into(),
+        })?;
     Ok(load_model(cfg, &ck.model, ad, &p)?.freeze())
 }
 

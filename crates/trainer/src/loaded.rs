@@ -38,7 +38,10 @@ impl LoadedRun {
         let paths = RunPaths::new(dir);
         let config = read_config(&paths)?;
         let (model_cfg, norm, frontend) = check_run_config(&config, &paths.config())?;
-        let device = config.backend.device().map_err(TrainError::Config)?;
+        let device = config.backend.device().map_err(|e| TrainError::RunDir {
+            path: paths.config(),
+            problem: format!("names a backend this build cannot use: {e}"),
+        })?;
         let ck_path = if last { paths.last() } else { paths.best() };
         let ck = Checkpoint::load(&ck_path)?;
         let model = load_model(&model_cfg, &ck.model, &device, &ck_path)?;

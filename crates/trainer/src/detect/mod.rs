@@ -581,7 +581,10 @@ pub fn write_report(
     label: &str,
 ) -> Result<Vec<PathBuf>, TrainError> {
     let [json_path, csv_path, png_path] = output_files(stem);
-    let json = serde_json::to_vec_pretty(report).map_err(|e| TrainError::Config(e.to_string()))?;
+    let json = serde_json::to_vec_pretty(report).map_err(|cause| TrainError::Json {
+        path: json_path.clone(),
+        cause,
+    })?;
     crate::io::atomic_write_bytes(&json_path, &json)?;
     crate::io::atomic_write_bytes(&csv_path, &report.csv())?;
     let mut files = vec![json_path, csv_path];

@@ -184,7 +184,19 @@ pub fn train(
         }
         (cfg, None)
     };
-    cfg.validate().map_err(TrainError::Config)?;
+    cfg.validate().map_err(|problem| {
+        if resume {
+            TrainError::RunDir {
+                path: paths.config(),
+                problem: format!("is not a valid run configuration: {problem}"),
+            }
+        } else {
+            TrainError::Setting {
+                setting: "train".into(),
+                problem,
+            }
+        }
+    })?;
     let mixer: RandomMix = cfg.mix.parse()?;
     crate::io::create_dir_all(out)?;
     let _lock = lock_run(&paths)?;
@@ -220,14 +232,22 @@ pub fn train(
             cfg.seed,
         );
         cfg.normalization = Some(Normalization::fit(&train_clean));
-        let json =
-            serde_json::to_vec_pretty(&cfg).map_err(|e| TrainError::Config(e.to_string()))?;
+        let json = serde_json::to_vec_pretty(&cfg).map_err(|cause| TrainError::Json {
+            path: paths.config(),
+            cause,
+        })?;
         atomic_write_bytes(&paths.config(), &json)?;
     }
     let (model_cfg, norm, _) = check_run_config(&cfg, &paths.config())?;
     let mixer = mixer_for_standardised(&mixer, &norm)?;
 
-    let base_device = cfg.backend.device().map_err(TrainError::Config)?;
+    let base_device = cfg
+        .backend
+        .device()
+        .map_err(|problem| TrainError::Setting {
+            setting: "--backend".into(),
+            problem,
+        })?;
     let device = base_device.clone().autodiff();
     device.seed(cfg.seed);
     let mut model = model_cfg.init(&device);
@@ -359,9 +379,10 @@ pub fn train(
             });
             for s in 0..steps_per_epoch {
                 let t_wait = Instant::now();
-                let msg = rx
-                    .recv()
-                    .map_err(|_| TrainError::Config("data pipeline stopped".into()))?;
+                let msg = rx.recv().map_err(|_| TrainError::PipelineStopped {
+                    made: s,
+                    steps: steps_per_epoch,
+                })?;
                 wait += t_wait.elapsed();
                 let (batch, targets) = msg?;
                 let b = batch.labels.len();
