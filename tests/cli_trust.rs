@@ -557,3 +557,21 @@ fn settings_errors_are_typed_not_configuration_catch_alls() {
     );
     assert!(!r.stderr.contains("configuration:"), "{}", r.stderr);
 }
+
+#[test]
+fn detect_with_a_hop_longer_than_the_stream_evaluates_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run");
+    copy_run(shared(), &dir);
+    let r = run(&[
+        "detect",
+        "--run",
+        &s(&dir),
+        "--minutes",
+        "0.2",
+        "--hop",
+        "1e30",
+        "--json",
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+}

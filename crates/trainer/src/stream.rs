@@ -539,7 +539,8 @@ impl<'a> TraceStream<'a> {
         let total = self.frames.frames();
         while self.n_frames > 0 && self.next_end < total {
             self.pending.push(self.next_end);
-            self.next_end += self.every;
+            // A hop longer than any stream leaves one evaluation, never a wrapped index.
+            self.next_end = self.next_end.saturating_add(self.every);
             if self.pending.len() == self.batch {
                 self.evaluate(on_row)?;
             }
