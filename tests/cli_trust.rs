@@ -575,3 +575,48 @@ fn detect_with_a_hop_longer_than_the_stream_evaluates_once() {
     ]);
     assert!(r.ok, "{}", r.stderr);
 }
+
+/// Runs `spot --run <shared> -` with `bytes` on standard input.
+fn spot_stdin(bytes: Vec<u8>) -> common::Run {
+    let r: common::Run = common::bin()
+        .args(["spot", "--run", &s(shared()), "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            // A spotter that stops reading early closes the pipe: its output tells.
+            let _ = c.stdin.take().unwrap().write_all(&bytes);
+            c.wait_with_output()
+        })
+        .unwrap()
+        .into();
+    common::assert_no_panic(&r, &["spot", "-"]);
+    r
+}
+
+#[test]
+fn a_wav_stream_goes_on_past_the_length_its_header_declares() {
+    // A header declaring 1 s, then 3 s of audio (a recorder that could not fix the length).
+    let x = common::tone(440.0, 16_000, 3.0);
+    let data: Vec<u8> = x
+        .iter()
+        .flat_map(|v| ((v * 32767.0) as i16).to_le_bytes())
+        .collect();
+    let wav = common::raw_wav(1, 1, 16_000, 16, 32_000, &data);
+    let r = spot_stdin(wav);
+    assert!(r.ok, "{}", r.stderr);
+    assert!(r.stderr.contains("in 3.0 s of audio"), "{}", r.stderr);
+    // A trailing chunk after the declared data is not audio.
+    let mut wav = common::raw_wav(1, 1, 16_000, 16, 32_000, &data[..32_000]);
+    wav.extend_from_slice(b"LIST\x04\x00\x00\x00INFO");
+    let r = spot_stdin(wav);
+    assert!(r.ok, "{}", r.stderr);
+    assert!(r.stderr.contains("in 1.0 s of audio"), "{}", r.stderr);
+    // A stream cut short of its declared length ends where it is cut.
+    let wav = common::raw_wav(1, 1, 16_000, 16, 96_000, &data[..64_000]);
+    let r = spot_stdin(wav);
+    assert!(r.ok, "{}", r.stderr);
+    assert!(r.stderr.contains("in 2.0 s of audio"), "{}", r.stderr);
+}

@@ -312,6 +312,10 @@ impl<'a> Spotter<'a> {
     /// one clip is padded to a clip, as `predict` pads it), and the last window is scored if
     /// the hop left it out. Call once, after the last [`push`](Self::push).
     pub fn finish(&mut self, emit: &mut dyn FnMut(&StreamDetection)) -> Result<(), TrainError> {
+        if self.samples == 0 {
+            // An empty stream holds no word.
+            return Ok(());
+        }
         let short = self.run.config.clip_samples.saturating_sub(self.samples);
         let pad = vec![0.0; short + self.frames.n_fft / 2];
         self.push(&pad, emit)?;
@@ -621,6 +625,84 @@ pub fn spot_file(
     Ok(d.samples.len() as f32 / rate as f32)
 }
 
+/// Passes a reader through, keeping a copy of its first 64 KiB (a WAV header), so that the
+/// fields `hound` does not expose can be read from it.
+struct HeadRecorder<R> {
+    inner: R,
+    head: Vec<u8>,
+}
+
+impl<R: Read> Read for HeadRecorder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let room = (64usize << 10).saturating_sub(self.head.len());
+        self.head.extend_from_slice(&buf[..n.min(room)]);
+        Ok(n)
+    }
+}
+
+impl<R> HeadRecorder<R> {
+    /// The `block_align` field of the recorded header's `fmt ` chunk.
+    fn block_align(&self) -> Option<u16> {
+        let h = &self.head;
+        let mut at = 12;
+        while at + 8 <= h.len() {
+            let len = u32::from_le_bytes([h[at + 4], h[at + 5], h[at + 6], h[at + 7]]) as usize;
+            if &h[at..at + 4] == b"fmt " {
+                return h
+                    .get(at + 20..at + 22)
+                    .map(|b| u16::from_le_bytes([b[0], b[1]]));
+            }
+            at = at.checked_add(8 + len + len % 2)?;
+        }
+        None
+    }
+}
+
+/// Reads `r` to its end in samples of `bytes` bytes, each passed to `sample`; stops at once if
+/// what follows starts like a RIFF chunk (four ASCII letters, digits or spaces), and drops a
+/// last incomplete sample. The outer result is the reading's, the inner one `sample`'s.
+fn read_on<R: Read>(
+    r: &mut R,
+    bytes: usize,
+    sample: &mut dyn FnMut(&[u8]) -> Result<(), TrainError>,
+) -> std::io::Result<Result<(), TrainError>> {
+    let mut buf = vec![0u8; 4096 * bytes];
+    let mut pending: Vec<u8> = Vec::new();
+    let mut first = true;
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        pending.extend_from_slice(&buf[..n]);
+        if first {
+            if pending.len() < 8 && n > 0 {
+                continue;
+            }
+            first = false;
+            if pending.len() >= 8
+                && pending[..4]
+                    .iter()
+                    .all(|c| c.is_ascii_alphanumeric() || *c == b' ')
+            {
+                return Ok(Ok(()));
+            }
+        }
+        let whole = pending.len() / bytes * bytes;
+        for v in pending[..whole].chunks_exact(bytes) {
+            if let Err(e) = sample(v) {
+                return Ok(Err(e));
+            }
+        }
+        pending.drain(..whole);
+        if n == 0 {
+            return Ok(Ok(()));
+        }
+    }
+}
+
 /// Reads a stream to its end through a [`Spotter`], calling `emit` for each detection as soon
 /// as it is found. `name` names the stream in errors. Returns the seconds of audio read.
 pub fn spot_stream<R: Read>(
@@ -663,7 +745,11 @@ pub fn spot_stream<R: Read>(
             }
         }
         StreamFormat::Wav => {
-            let wav = hound::WavReader::new(std::io::BufReader::new(reader))
+            let recorder = HeadRecorder {
+                inner: reader,
+                head: Vec::new(),
+            };
+            let wav = hound::WavReader::new(std::io::BufReader::new(recorder))
                 .map_err(|e| bad(format!("not a WAV stream: {e}")))?;
             let spec = wav.spec();
             if spec.sample_rate != rate {
@@ -706,13 +792,18 @@ pub fn spot_stream<R: Read>(
                 }
                 Ok(())
             };
+            // Whether the stream ended before the data length its header declares.
+            let mut cut = false;
             match spec.sample_format {
                 hound::SampleFormat::Int => {
                     for s in reader.samples::<i32>() {
                         match s {
                             Ok(v) => feed(v as f32 * scale, &mut frame, &mut sp, emit)?,
                             // A stream cut in the middle of a sample ends there.
-                            Err(hound::Error::IoError(_)) => break,
+                            Err(hound::Error::IoError(_)) => {
+                                cut = true;
+                                break;
+                            }
                             Err(e) => return Err(bad(format!("bad sample: {e}"))),
                         }
                         total += 1;
@@ -722,11 +813,51 @@ pub fn spot_stream<R: Read>(
                     for s in reader.samples::<f32>() {
                         match s {
                             Ok(v) => feed(v, &mut frame, &mut sp, emit)?,
-                            Err(hound::Error::IoError(_)) => break,
+                            Err(hound::Error::IoError(_)) => {
+                                cut = true;
+                                break;
+                            }
                             Err(e) => return Err(bad(format!("bad sample: {e}"))),
                         }
                         total += 1;
                     }
+                }
+            }
+            // A recorder writing to a pipe cannot go back to fix the header's data length, so
+            // audio may follow the length it declares: read on in the same format to the end
+            // (unless another chunk follows, or the samples' layout is not plain).
+            if !cut {
+                let mut rest = reader.into_inner();
+                let bytes = rest
+                    .get_ref()
+                    .block_align()
+                    .map(|a| a / spec.channels.max(1));
+                let plain = match (spec.sample_format, bytes) {
+                    (hound::SampleFormat::Int, Some(b)) => {
+                        (1..=4).contains(&b) && b * 8 == spec.bits_per_sample
+                    }
+                    (hound::SampleFormat::Float, Some(b)) => b == 4 && spec.bits_per_sample == 32,
+                    _ => false,
+                };
+                if let (true, Some(b)) = (plain, bytes) {
+                    let mut decode = |v: &[u8]| -> Result<(), TrainError> {
+                        let x = match (spec.sample_format, b) {
+                            (hound::SampleFormat::Float, _) => {
+                                f32::from_le_bytes([v[0], v[1], v[2], v[3]])
+                            }
+                            (_, 1) => (i32::from(v[0]) - 128) as f32 * scale,
+                            (_, 2) => f32::from(i16::from_le_bytes([v[0], v[1]])) * scale,
+                            (_, 3) => {
+                                (i32::from_le_bytes([0, v[0], v[1], v[2]]) >> 8) as f32 * scale
+                            }
+                            _ => i32::from_le_bytes([v[0], v[1], v[2], v[3]]) as f32 * scale,
+                        };
+                        feed(x, &mut frame, &mut sp, emit)?;
+                        total += 1;
+                        Ok(())
+                    };
+                    read_on(&mut rest, usize::from(b), &mut decode)
+                        .map_err(|e| bad(format!("read failed: {e}")))??;
                 }
             }
             if !frame.is_empty() {
