@@ -202,7 +202,7 @@ fn a_loaded_run_config_is_validated_like_a_new_one() {
     std::fs::write(&cfg, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
     let eval_before = std::fs::read(dir.join("eval_test.json")).unwrap();
     let r = run(&["eval", "--run", &s(&dir)]);
-    assert_fails_naming(&r, &cfg, &["eval batch size must be at least 1"], "eval");
+    assert_fails_naming(&r, &cfg, &["eval batch size 0 must be at least 1"], "eval");
     assert_eq!(
         std::fs::read(dir.join("eval_test.json")).unwrap(),
         eval_before,
@@ -211,7 +211,12 @@ fn a_loaded_run_config_is_validated_like_a_new_one() {
     let clip = tmp.path().join("clip.wav");
     std::fs::write(&clip, common::pcm16(&common::tone(440.0, 16_000, 1.0))).unwrap();
     let r = run(&["predict", "--run", &s(&dir), &s(&clip)]);
-    assert_fails_naming(&r, &cfg, &["eval batch size must be at least 1"], "predict");
+    assert_fails_naming(
+        &r,
+        &cfg,
+        &["eval batch size 0 must be at least 1"],
+        "predict",
+    );
 }
 
 #[test]

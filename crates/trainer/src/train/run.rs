@@ -184,16 +184,16 @@ pub fn train(
         }
         (cfg, None)
     };
-    cfg.validate().map_err(|problem| {
+    cfg.validate().map_err(|e| {
         if resume {
             TrainError::RunDir {
                 path: paths.config(),
-                problem: format!("is not a valid run configuration: {problem}"),
+                problem: format!("is not a valid run configuration: {e}"),
             }
         } else {
             TrainError::Setting {
                 setting: "train".into(),
-                problem,
+                problem: e.to_string(),
             }
         }
     })?;
