@@ -625,3 +625,12 @@ fn a_wav_stream_goes_on_past_the_length_its_header_declares() {
     assert!(r.ok, "{}", r.stderr);
     assert!(r.stderr.contains("in 2.0 s of audio"), "{}", r.stderr);
 }
+
+#[test]
+fn predict_refuses_top_zero() {
+    let tmp = tempfile::tempdir().unwrap();
+    let clip = tmp.path().join("clip.wav");
+    std::fs::write(&clip, common::pcm16(&common::tone(440.0, 16_000, 1.0))).unwrap();
+    let r = run(&["predict", "--run", &s(shared()), "--top", "0", &s(&clip)]);
+    assert_fails_naming(&r, Path::new("--top"), &["at least 1"], "--top 0");
+}

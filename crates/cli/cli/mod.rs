@@ -570,9 +570,12 @@ pub struct RobustnessArgs {
 }
 
 pub fn predict(a: PredictArgs) -> Result<()> {
+    if a.top == 0 {
+        bail!("--top 0: the number of labels shown per clip must be at least 1");
+    }
     let run =
         LoadedRun::open(&a.run, false).with_context(|| format!("loading {}", a.run.display()))?;
-    let preds = run.predict_files(&a.clips, a.top.max(1))?;
+    let preds = run.predict_files(&a.clips, a.top)?;
     if a.json {
         println!("{}", serde_json::to_string(&preds)?);
     } else {
@@ -710,7 +713,9 @@ pub fn robustness(a: RobustnessArgs) -> Result<()> {
         quiet: true,
     };
     experiments::robustness(&a.runs, a.data.as_deref(), &cfg, &a.out, &mut bar)?;
-    let md = std::fs::read_to_string(a.out.join("robustness.md")).unwrap_or_default();
+    let md_path = a.out.join("robustness.md");
+    let md = std::fs::read_to_string(&md_path)
+        .with_context(|| format!("reading the report {}", md_path.display()))?;
     println!("{md}");
     println!(
         "report: {}/robustness.md, robustness.csv, robustness_*.png",
