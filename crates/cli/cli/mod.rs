@@ -215,7 +215,8 @@ pub struct DetectArgs {
     /// Split whose clips make the stream.
     #[arg(long, default_value = "test")]
     pub split: Split,
-    /// Minutes of synthesized stream (0: only the --negative recordings).
+    /// Minutes of synthesized stream (0: only the --negative recordings; at most 1440). It is
+    /// composed and scored a minute at a time, so memory does not grow with its length.
     #[arg(long, default_value_t = 60.0)]
     pub minutes: f32,
     /// Seed of the stream's composition.
@@ -555,13 +556,13 @@ pub struct RobustnessArgs {
     /// Report folder.
     #[arg(long, default_value = "runs/robustness")]
     pub out: PathBuf,
-    /// SNRs in dB for white and background noise.
+    /// SNRs in dB for white and background noise (each from -50 to 100).
     #[arg(long, value_delimiter = ',', default_values_t = [20.0f32, 10.0, 5.0, 0.0])]
     pub snr: Vec<f32>,
-    /// Occluded shares of the spectrogram in % (boxes, time strips, bands).
+    /// Occluded shares of the spectrogram in % (boxes, time strips, bands; each from 0 to 100).
     #[arg(long, value_delimiter = ',', default_values_t = [10.0f32, 20.0, 30.0, 40.0])]
     pub occlusion: Vec<f32>,
-    /// FGSM ε in dB of log-mel.
+    /// FGSM ε in dB of log-mel (each from 0 to 100).
     #[arg(long, value_delimiter = ',', default_values_t = [0.0f32, 0.5, 1.0, 2.0, 4.0])]
     pub eps: Vec<f32>,
     /// Seed of noise segments and occlusion positions.

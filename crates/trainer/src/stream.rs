@@ -10,13 +10,15 @@
 //!
 //! A keyword is reported when it is the smoothed argmax (not silence or unknown) at or above
 //! its threshold, no detection happened in the last `refractory_s`, and the same keyword has
-//! dropped below its threshold since it was last reported.
+//! dropped below its threshold since it was last reported. At the end of a stream or file,
+//! [`Spotter::finish`] completes the last frames with zeros (a recording shorter than a clip
+//! is padded to one) and scores the last window, so that a word at the very end is found.
 //!
 //! The parts: [`FrameStream`] (incremental log-mel frames), [`Smoother`] (moving average of
 //! posteriors), [`Decider`] (the decision rule) and [`Spotter`], which joins them with the
-//! model for live use. [`PosteriorTrace`] computes the same smoothed posteriors for a whole
-//! recording with the windows batched, so that [`crate::detect`] can replay the decision rule
-//! for many thresholds.
+//! model for live use. [`TraceStream`] computes the same smoothed posteriors with the windows
+//! batched, in bounded memory, so that [`crate::detect`] can run the decision rule for many
+//! thresholds over a long stream; [`PosteriorTrace`] holds them for a whole recording.
 
 use std::collections::VecDeque;
 use std::io::Read;
