@@ -67,7 +67,7 @@ fn exported_graph_gives_randommixs_logits_in_tract() {
     }
     let mut norm = raw.clone();
     loaded.norm.apply(norm.as_slice_mut().unwrap());
-    let ours = randommix::eval::logits(&loaded.model, &loaded.device, norm);
+    let ours = randommix::eval::logits(&loaded.model, &loaded.device, norm, "best.ckpt").unwrap();
 
     let model = tract_onnx::onnx()
         .model_for_path(&out)

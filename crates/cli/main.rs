@@ -11,7 +11,8 @@ mod cli;
 #[derive(Parser, Debug)]
 #[command(name = "randommix", version, about, long_about = None)]
 struct Cli {
-    /// Worker threads for feature extraction and the CPU backend (0: one per core).
+    /// Worker threads for feature extraction and the CPU backend (0: one per core; at most 4
+    /// per core).
     /// Results are reproducible for a given seed and thread count.
     #[arg(long, global = true, default_value_t = 0)]
     threads: usize,
@@ -50,7 +51,25 @@ enum Command {
     Render(cli::inspect::RenderArgs),
 }
 
+/// The most worker threads `--threads` accepts, per core: more only adds switching (and
+/// 100 000 threads brought a machine's load past 1 000).
+const MAX_THREADS_PER_CORE: usize = 4;
+
+/// Checks `--threads` against [`MAX_THREADS_PER_CORE`] × the cores available.
+fn check_threads(threads: usize) -> Result<()> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let max = MAX_THREADS_PER_CORE * cores;
+    if threads > max {
+        anyhow::bail!(
+            "--threads {threads} is more than {max} ({MAX_THREADS_PER_CORE} per core on the \
+             {cores} core(s) available); give at most {max}, or 0 for one thread per core"
+        );
+    }
+    Ok(())
+}
+
 fn run(cli: Cli) -> Result<()> {
+    check_threads(cli.threads)?;
     if cli.threads > 0 {
         rayon::ThreadPoolBuilder::new()
             .num_threads(cli.threads)

@@ -22,8 +22,13 @@ pub struct TrainArgs {
     /// Run folder to create (default: runs/<UTC date-time>).
     #[arg(long)]
     pub out: Option<PathBuf>,
-    /// Continue the stopped run in this folder (its config.json decides everything else).
-    #[arg(long, value_name = "RUN_DIR", conflicts_with = "out")]
+    /// Continue the stopped run in this folder (its config.json decides everything else, so
+    /// the settings of a new run are refused beside it).
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = [
+        "out", "folders", "epochs", "batch", "mix", "seed", "task", "words", "lr",
+        "weight_decay", "backend", "model", "width", "mix_off_share", "label_smoothing",
+        "voice_aug", "spec_augment", "noise_snr", "nonspeech",
+    ])]
     pub resume: Option<PathBuf>,
     /// Epochs.
     #[arg(long, default_value_t = TrainConfig::default().epochs)]
@@ -210,7 +215,8 @@ pub struct DetectArgs {
     /// Split whose clips make the stream.
     #[arg(long, default_value = "test")]
     pub split: Split,
-    /// Minutes of synthesized stream (0: only the --negative recordings).
+    /// Minutes of synthesized stream (0: only the --negative recordings; at most 1440). It is
+    /// composed and scored a minute at a time, so memory does not grow with its length.
     #[arg(long, default_value_t = 60.0)]
     pub minutes: f32,
     /// Seed of the stream's composition.
@@ -550,13 +556,13 @@ pub struct RobustnessArgs {
     /// Report folder.
     #[arg(long, default_value = "runs/robustness")]
     pub out: PathBuf,
-    /// SNRs in dB for white and background noise.
+    /// SNRs in dB for white and background noise (each from -50 to 100).
     #[arg(long, value_delimiter = ',', default_values_t = [20.0f32, 10.0, 5.0, 0.0])]
     pub snr: Vec<f32>,
-    /// Occluded shares of the spectrogram in % (boxes, time strips, bands).
+    /// Occluded shares of the spectrogram in % (boxes, time strips, bands; each from 0 to 100).
     #[arg(long, value_delimiter = ',', default_values_t = [10.0f32, 20.0, 30.0, 40.0])]
     pub occlusion: Vec<f32>,
-    /// FGSM ε in dB of log-mel.
+    /// FGSM ε in dB of log-mel (each from 0 to 100).
     #[arg(long, value_delimiter = ',', default_values_t = [0.0f32, 0.5, 1.0, 2.0, 4.0])]
     pub eps: Vec<f32>,
     /// Seed of noise segments and occlusion positions.
@@ -565,9 +571,12 @@ pub struct RobustnessArgs {
 }
 
 pub fn predict(a: PredictArgs) -> Result<()> {
+    if a.top == 0 {
+        bail!("--top 0: the number of labels shown per clip must be at least 1");
+    }
     let run =
         LoadedRun::open(&a.run, false).with_context(|| format!("loading {}", a.run.display()))?;
-    let preds = run.predict_files(&a.clips, a.top.max(1))?;
+    let preds = run.predict_files(&a.clips, a.top)?;
     if a.json {
         println!("{}", serde_json::to_string(&preds)?);
     } else {
@@ -705,7 +714,9 @@ pub fn robustness(a: RobustnessArgs) -> Result<()> {
         quiet: true,
     };
     experiments::robustness(&a.runs, a.data.as_deref(), &cfg, &a.out, &mut bar)?;
-    let md = std::fs::read_to_string(a.out.join("robustness.md")).unwrap_or_default();
+    let md_path = a.out.join("robustness.md");
+    let md = std::fs::read_to_string(&md_path)
+        .with_context(|| format!("reading the report {}", md_path.display()))?;
     println!("{md}");
     println!(
         "report: {}/robustness.md, robustness.csv, robustness_*.png",

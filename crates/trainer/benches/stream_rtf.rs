@@ -68,6 +68,7 @@ fn run() -> LoadedRun {
             std: 20.0,
         },
         checkpoint_epoch: 0,
+        checkpoint: std::path::PathBuf::from("untrained"),
     }
 }
 

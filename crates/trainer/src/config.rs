@@ -38,6 +38,28 @@ pub const DEFAULT_DATA: &str = "data/real";
 /// The bundled synthetic set, whose training clips join the real ones by default.
 pub const DEFAULT_EXTRA_DATA: &[&str] = &["data/synthetic"];
 
+/// A training setting a run cannot use ([`TrainConfig::validate`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A number outside its range: the setting, the value given and the range, in words.
+    #[error("{setting} {value} must be {expected}")]
+    OutOfRange {
+        /// The setting, in words (`batch size`).
+        setting: &'static str,
+        /// The value given.
+        value: String,
+        /// The allowed range (`at least 2 (batch norm)`).
+        expected: &'static str,
+    },
+    /// The voice augmentation's settings.
+    #[error("voice augmentation: {0}")]
+    Voice(String),
+    /// The noise SNR range.
+    #[error("{0}")]
+    NoiseSnr(String),
+}
+
 /// Everything that defines a training run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainConfig {
@@ -135,55 +157,62 @@ impl Default for TrainConfig {
 
 impl TrainConfig {
     /// Checks the values a user can set.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let range = |setting: &'static str, value: String, expected: &'static str| {
+            Err(ConfigError::OutOfRange {
+                setting,
+                value,
+                expected,
+            })
+        };
         if self.epochs == 0 {
-            return Err("epochs must be at least 1".into());
+            return range("epochs", "0".into(), "at least 1");
         }
         if self.batch_size < 2 {
-            return Err(format!(
-                "batch size {} must be at least 2 (batch norm)",
-                self.batch_size
-            ));
+            return range(
+                "batch size",
+                self.batch_size.to_string(),
+                "at least 2 (batch norm)",
+            );
         }
         if self.eval_batch_size == 0 {
-            return Err("eval batch size must be at least 1".into());
+            return range("eval batch size", "0".into(), "at least 1");
         }
         if !(self.lr.is_finite() && self.lr > 0.0) {
-            return Err(format!("learning rate {} must be positive", self.lr));
+            return range("learning rate", self.lr.to_string(), "positive");
         }
         if !(self.weight_decay.is_finite() && self.weight_decay >= 0.0) {
-            return Err(format!("weight decay {} must be ≥ 0", self.weight_decay));
+            return range("weight decay", self.weight_decay.to_string(), "≥ 0");
         }
         if !(self.warmup_epochs.is_finite() && self.warmup_epochs >= 0.0) {
-            return Err(format!("warm-up {} must be ≥ 0 epochs", self.warmup_epochs));
+            return range("warm-up", self.warmup_epochs.to_string(), "≥ 0 epochs");
         }
         if !(0.0..=1.0).contains(&self.final_lr_factor) {
-            return Err(format!(
-                "final lr factor {} must be in [0, 1]",
-                self.final_lr_factor
-            ));
+            return range(
+                "final lr factor",
+                self.final_lr_factor.to_string(),
+                "in [0, 1]",
+            );
         }
         if !(0.0..=1.0).contains(&self.mix_off_share) {
-            return Err(format!(
-                "mix-off share {} must be in [0, 1]",
-                self.mix_off_share
-            ));
+            return range("mix-off share", self.mix_off_share.to_string(), "in [0, 1]");
         }
         if !(0.0..1.0).contains(&self.label_smoothing) {
-            return Err(format!(
-                "label smoothing {} must be in [0, 1)",
-                self.label_smoothing
-            ));
+            return range(
+                "label smoothing",
+                self.label_smoothing.to_string(),
+                "in [0, 1)",
+            );
         }
         if self.arch == Arch::BcResNet && !(1..=8).contains(&self.width) {
-            return Err(format!("BC-ResNet width {} must be 1 to 8", self.width));
+            return range("BC-ResNet width", self.width.to_string(), "1 to 8");
         }
-        self.augment.voice.validate()?;
+        self.augment.voice.validate().map_err(ConfigError::Voice)?;
         if let Some(n) = &self.augment.noise_snr {
-            n.validate()?;
+            n.validate().map_err(ConfigError::NoiseSnr)?;
         }
         if self.clip_samples == 0 {
-            return Err("clip length must be at least one sample".into());
+            return range("clip length", "0 samples".into(), "at least one sample");
         }
         let a = &self.augment;
         for (name, v) in [
@@ -193,11 +222,11 @@ impl TrainConfig {
             ("non-speech probability", a.nonspeech_prob),
         ] {
             if !(0.0..=1.0).contains(&v) {
-                return Err(format!("{name} {v} must be in [0, 1]"));
+                return range(name, v.to_string(), "in [0, 1]");
             }
         }
         if !(a.time_shift_ms.is_finite() && a.time_shift_ms >= 0.0) {
-            return Err(format!("time shift {} ms must be ≥ 0", a.time_shift_ms));
+            return range("time shift", format!("{} ms", a.time_shift_ms), "≥ 0");
         }
         Ok(())
     }
@@ -259,6 +288,32 @@ mod tests {
         assert!((c.lr_at(10, 10, 100) - 1.0).abs() < 1e-12);
         assert!(c.lr_at(55, 10, 100) < 0.6);
         assert!(c.lr_at(99, 10, 100) < 0.01);
+    }
+
+    #[test]
+    fn out_of_range_settings_are_typed_errors_naming_value_and_limit() {
+        let c = TrainConfig {
+            eval_batch_size: 0,
+            ..Default::default()
+        };
+        let e = c.validate().unwrap_err();
+        assert_eq!(
+            e,
+            ConfigError::OutOfRange {
+                setting: "eval batch size",
+                value: "0".into(),
+                expected: "at least 1"
+            }
+        );
+        assert_eq!(e.to_string(), "eval batch size 0 must be at least 1");
+        let c = TrainConfig {
+            lr: f64::NAN,
+            ..Default::default()
+        };
+        assert_eq!(
+            c.validate().unwrap_err().to_string(),
+            "learning rate NaN must be positive"
+        );
     }
 
     #[test]

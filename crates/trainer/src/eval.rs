@@ -129,8 +129,10 @@ impl EvalReport {
 
     /// Writes the report as JSON, atomically.
     pub fn save(&self, path: &Path) -> Result<(), TrainError> {
-        let json =
-            serde_json::to_vec_pretty(self).map_err(|e| TrainError::Config(e.to_string()))?;
+        let json = serde_json::to_vec_pretty(self).map_err(|cause| TrainError::Json {
+            path: path.to_path_buf(),
+            cause,
+        })?;
         atomic_write_bytes(path, &json)?;
         Ok(())
     }
@@ -174,20 +176,42 @@ impl EvalReport {
     }
 }
 
-/// Logits of a model for normalised features `[B, 1, mels, frames]`.
-pub fn logits(model: &KwsModel, device: &Device, x: Array4<f32>) -> Array2<f32> {
+/// Logits of a model for normalised features `[B, 1, mels, frames]`, checked to be finite:
+/// [`TrainError::NonFiniteOutput`] naming `model_name` (the checkpoint, or the training run)
+/// otherwise.
+pub fn logits(
+    model: &KwsModel,
+    device: &Device,
+    x: Array4<f32>,
+    model_name: &str,
+) -> Result<Array2<f32>, TrainError> {
     let (b, _, _, _) = x.dim();
     let t = crate::tensor::tensor4(x, device);
     let z = model.forward(t);
     let k = z.dims()[1];
-    let v: Vec<f32> = z
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap_or_else(|_| vec![0.0; b * k]);
-    Array2::from_shape_vec((b, k), v).unwrap_or_else(|_| Array2::zeros((b, k)))
+    finite_rows(z, b, k, model_name)
 }
 
-/// Evaluates `model` (in evaluation mode, on a device without autodiff) on precomputed features.
+/// The `[b, k]` values of a network's output tensor, checked to be finite.
+pub(crate) fn finite_rows(
+    z: burn::tensor::Tensor<2>,
+    b: usize,
+    k: usize,
+    model_name: &str,
+) -> Result<Array2<f32>, TrainError> {
+    let broken = || TrainError::NonFiniteOutput {
+        model: model_name.to_string(),
+        inputs: b,
+    };
+    let v: Vec<f32> = z.into_data().try_to_vec::<f32>().map_err(|_| broken())?;
+    if v.iter().any(|x| !x.is_finite()) {
+        return Err(broken());
+    }
+    Array2::from_shape_vec((b, k), v).map_err(|_| broken())
+}
+
+/// Evaluates `model` (in evaluation mode, on a device without autodiff) on precomputed
+/// features; `model_name` names the network in errors (its outputs must be finite).
 pub fn evaluate_features(
     model: &KwsModel,
     device: &Device,
@@ -195,7 +219,8 @@ pub fn evaluate_features(
     items: &[Item],
     n_classes: usize,
     batch: usize,
-) -> EvalCounts {
+    model_name: &str,
+) -> Result<EvalCounts, TrainError> {
     let mut confusion = vec![vec![0usize; n_classes]; n_classes];
     let mut loss = 0.0f64;
     let mut correct = 0usize;
@@ -206,7 +231,7 @@ pub fn evaluate_features(
         for (j, f) in feats[start..end].iter().enumerate() {
             x.slice_mut(s![j, 0, .., ..]).assign(f);
         }
-        let z = logits(model, device, x);
+        let z = logits(model, device, x, model_name)?;
         for (j, row) in z.outer_iter().enumerate() {
             let label = items[start + j].label;
             let m = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
@@ -220,11 +245,11 @@ pub fn evaluate_features(
         }
     }
     let n = feats.len().max(1) as f64;
-    EvalCounts {
+    Ok(EvalCounts {
         loss: loss / n,
         accuracy: correct as f64 / n,
         confusion,
-    }
+    })
 }
 
 /// Index of the largest value (the first one on ties).
@@ -288,7 +313,8 @@ pub fn evaluate_items(
         items,
         run.classes().len(),
         run.config.eval_batch_size,
-    );
+        &run.checkpoint_name(),
+    )?;
     Ok(EvalReport::new(run.classes(), split.name(), c))
 }
 

@@ -222,12 +222,16 @@ pub fn compare(
     progress: &mut dyn Progress,
 ) -> Result<Vec<CompareRow>, TrainError> {
     if modes.is_empty() || seeds == 0 {
-        return Err(TrainError::Config(
-            "compare needs at least one mode and one seed".into(),
-        ));
+        return Err(TrainError::Setting {
+            setting: "--modes, --seeds".into(),
+            problem: "compare needs at least one mode and one seed".into(),
+        });
     }
     for m in modes {
         m.parse::<crate::mix::RandomMix>()?;
+    }
+    if let Some(d) = detect {
+        d.validate()?;
     }
     create_dir_all(&out.join("runs"))?;
     let mut runs = Vec::new();
@@ -615,8 +619,7 @@ fn write_compare(out: &Path, runs: &[CompareRun], rows: &[CompareRow]) -> Result
         &means,
         &stds,
         "test accuracy (%)",
-    )
-    .map_err(|e| TrainError::Config(format!("chart: {e}")))?;
+    )?;
     Ok(())
 }
 
@@ -675,6 +678,39 @@ pub struct RobustnessConfig {
     pub seed: u64,
 }
 
+/// The SNRs (dB) [`RobustnessConfig::snrs_db`] accepts: from −50 to 100 dB.
+pub const SNR_RANGE_DB: (f32, f32) = (-50.0, 100.0);
+/// The occluded shares (%) [`RobustnessConfig::occlusion_pct`] accepts: from 0 to 100 %.
+pub const OCCLUSION_RANGE_PCT: (f32, f32) = (0.0, 100.0);
+/// The FGSM ε values (dB of log-mel) [`RobustnessConfig::fgsm_eps_db`] accepts: from 0 to
+/// 100 dB (0 is the clean input; a negative ε would step against the attack).
+pub const FGSM_EPS_RANGE_DB: (f32, f32) = (0.0, 100.0);
+
+impl RobustnessConfig {
+    /// Checks every severity against its range ([`SNR_RANGE_DB`], [`OCCLUSION_RANGE_PCT`],
+    /// [`FGSM_EPS_RANGE_DB`]): NaN, infinities and values outside give
+    /// [`TrainError::OutOfRange`] naming the flag, the value and the range.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let lists = [
+            ("--snr", &self.snrs_db, SNR_RANGE_DB, "dB"),
+            ("--occlusion", &self.occlusion_pct, OCCLUSION_RANGE_PCT, "%"),
+            ("--eps", &self.fgsm_eps_db, FGSM_EPS_RANGE_DB, "dB"),
+        ];
+        for (setting, values, (lo, hi), unit) in lists {
+            for &v in values {
+                if !(v.is_finite() && (lo..=hi).contains(&v)) {
+                    return Err(TrainError::OutOfRange {
+                        setting: setting.into(),
+                        value: v.to_string(),
+                        expected: format!("a finite number from {lo} to {hi} {unit}"),
+                    });
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Default for RobustnessConfig {
     fn default() -> Self {
         RobustnessConfig {
@@ -721,17 +757,22 @@ fn occlude(x: &mut Array4<f32>, kind: Perturbation, pct: f32, floor: f32, rng: &
     }
 }
 
-/// FGSM: `x + ε·sign(∇ₓ CE(model(x), y))` with the model in evaluation mode.
+/// FGSM: `x + ε·sign(∇ₓ CE(model(x), y))` with the model in evaluation mode. A missing or
+/// malformed gradient is an error ([`TrainError::NoGradient`]), never the clean input.
 fn fgsm(
     run: &LoadedRun,
     model_ad: &crate::model::KwsModel,
     x: &Array4<f32>,
     labels: &[usize],
     eps: f32,
-) -> Array4<f32> {
+) -> Result<Array4<f32>, TrainError> {
     if eps == 0.0 {
-        return x.clone();
+        return Ok(x.clone());
     }
+    let no_gradient = |problem: &str| TrainError::NoGradient {
+        model: run.checkpoint_name(),
+        problem: problem.to_string(),
+    };
     let ad = run.device.clone().autodiff();
     let k = run.classes().len();
     let mut y = Array2::<f32>::zeros((labels.len(), k));
@@ -741,19 +782,29 @@ fn fgsm(
     let xt = tensor4(x.clone(), &ad).require_grad();
     let loss = soft_cross_entropy(model_ad.forward(xt.clone()), tensor2(y, &ad));
     let grads = loss.backward();
-    let Some(g) = xt.grad(&grads) else {
-        return x.clone();
-    };
-    let g: Vec<f32> = g.sign().into_data().try_to_vec::<f32>().unwrap_or_default();
-    let mut out = x.clone();
-    if let Some(o) = out.as_slice_mut()
-        && g.len() == o.len()
-    {
-        for (v, s) in o.iter_mut().zip(g) {
-            *v += eps * s;
-        }
+    let g = xt
+        .grad(&grads)
+        .ok_or_else(|| no_gradient("backpropagation did not reach the input"))?;
+    let g: Vec<f32> = g
+        .sign()
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| no_gradient(&format!("the gradient cannot be read: {e:?}")))?;
+    let mut out = x.as_standard_layout().into_owned();
+    let o = out
+        .as_slice_mut()
+        .ok_or_else(|| no_gradient("the input is not contiguous"))?;
+    if g.len() != o.len() {
+        return Err(no_gradient(&format!(
+            "{} gradient values for {} inputs",
+            g.len(),
+            o.len()
+        )));
     }
-    out
+    for (v, s) in o.iter_mut().zip(g) {
+        *v += eps * s;
+    }
+    Ok(out)
 }
 
 /// Evaluates each run in `runs` on the test split of `data` (each run's own data when `None`)
@@ -767,11 +818,12 @@ pub fn robustness(
     progress: &mut dyn Progress,
 ) -> Result<Vec<RobustPoint>, TrainError> {
     if runs.is_empty() {
-        return Err(TrainError::Config(
-            "robustness needs at least one --run".into(),
-        ));
+        return Err(TrainError::Setting {
+            setting: "--run".into(),
+            problem: "robustness needs at least one run folder".into(),
+        });
     }
-    create_dir_all(out)?;
+    cfg.validate()?;
     let mut points = Vec::new();
     for dir in runs {
         let run = LoadedRun::open(dir, false)?;
@@ -799,7 +851,7 @@ pub fn robustness(
             });
         };
         let clean = audio_set(&store, &items, &run, None, cfg.seed);
-        let acc = accuracy_of(&run, &run.features_of(&clean), &items);
+        let acc = accuracy_of(&run, &run.features_of(&clean), &items)?;
         measure("clean", f32::NAN, acc, &mut points, progress);
         for p in Perturbation::ALL {
             let sevs: &[f32] = match p {
@@ -833,7 +885,7 @@ pub fn robustness(
                             let xb = x.slice(s![st..en, .., .., ..]).to_owned();
                             let labels: Vec<usize> =
                                 items[st..en].iter().map(|i| i.label).collect();
-                            let a = fgsm(&run, &model_ad, &xb, &labels, eps);
+                            let a = fgsm(&run, &model_ad, &xb, &labels, eps)?;
                             adv.slice_mut(s![st..en, .., .., ..]).assign(&a);
                         }
                         adv
@@ -844,11 +896,13 @@ pub fn robustness(
                         x
                     }
                 };
-                let acc = accuracy_of(&run, &x, &items);
+                let acc = accuracy_of(&run, &x, &items)?;
                 measure(p.name(), sev, acc, &mut points, progress);
             }
         }
     }
+    // The report folder is made only once every measurement succeeded.
+    create_dir_all(out)?;
     write_robustness(out, runs, &points)?;
     Ok(points)
 }
@@ -864,7 +918,10 @@ fn load_frozen_autodiff(
         .config
         .model
         .as_ref()
-        .ok_or_else(|| TrainError::Config("run has no model".into()))?;
+        .ok_or_else(|| TrainError::RunDir {
+            path: RunPaths::new(dir).config(),
+            problem: "has no model section (the run never started)".into(),
+        })?;
     Ok(load_model(cfg, &ck.model, ad, &p)?.freeze())
 }
 
@@ -894,20 +951,20 @@ fn audio_set(
         .collect()
 }
 
-fn accuracy_of(run: &LoadedRun, x: &Array4<f32>, items: &[Item]) -> f64 {
+fn accuracy_of(run: &LoadedRun, x: &Array4<f32>, items: &[Item]) -> Result<f64, TrainError> {
     let n = items.len();
     let bsz = run.config.eval_batch_size.max(1);
     let mut correct = 0usize;
     for st in (0..n).step_by(bsz) {
         let en = (st + bsz).min(n);
-        let p = run.probabilities(x.slice(s![st..en, .., .., ..]).to_owned());
+        let p = run.probabilities(x.slice(s![st..en, .., .., ..]).to_owned())?;
         for (j, row) in p.outer_iter().enumerate() {
             if argmax(row.as_slice().unwrap_or(&[])) == items[st + j].label {
                 correct += 1;
             }
         }
     }
-    correct as f64 / n.max(1) as f64
+    Ok(correct as f64 / n.max(1) as f64)
 }
 
 fn write_robustness(
@@ -1014,8 +1071,7 @@ fn write_robustness(
             "accuracy (%)",
             ticks,
             series,
-        )
-        .map_err(|e| TrainError::Config(format!("plot: {e}")))?;
+        )?;
     }
     Ok(())
 }

@@ -43,7 +43,9 @@ impl LoadedRun {
         x
     }
 
-    /// Top-`k` labels of each WAV file.
+    /// Top-`k` labels of each WAV file. Files are decoded one at a time and each is cropped
+    /// (its allocation shrunk) to the clip length before the next is read, so that memory
+    /// holds one recording plus at most `eval_batch_size` clips, however long the files are.
     pub fn predict_files(
         &self,
         files: &[PathBuf],
@@ -58,7 +60,7 @@ impl LoadedRun {
                         .map_err(crate::data::DataError::from)?,
                 );
             }
-            let p = self.probabilities(self.features_of(&clips));
+            let p = self.probabilities(self.features_of(&clips))?;
             for (f, row) in chunk.iter().zip(p.outer_iter()) {
                 out.push(Prediction {
                     file: f.clone(),

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use burn::module::Module;
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor};
 use ndarray::{Array2, Array4};
 
 use crate::checkpoint::{Checkpoint, RunPaths};
@@ -28,6 +28,8 @@ pub struct LoadedRun {
     pub norm: Normalization,
     /// The epoch the loaded checkpoint was saved after.
     pub checkpoint_epoch: usize,
+    /// The checkpoint file the network was loaded from (named in errors).
+    pub checkpoint: PathBuf,
 }
 
 impl LoadedRun {
@@ -36,7 +38,10 @@ impl LoadedRun {
         let paths = RunPaths::new(dir);
         let config = read_config(&paths)?;
         let (model_cfg, norm, frontend) = check_run_config(&config, &paths.config())?;
-        let device = config.backend.device().map_err(TrainError::Config)?;
+        let device = config.backend.device().map_err(|e| TrainError::RunDir {
+            path: paths.config(),
+            problem: format!("names a backend this build cannot use: {e}"),
+        })?;
         let ck_path = if last { paths.last() } else { paths.best() };
         let ck = Checkpoint::load(&ck_path)?;
         let model = load_model(&model_cfg, &ck.model, &device, &ck_path)?;
@@ -47,6 +52,7 @@ impl LoadedRun {
             frontend,
             norm,
             checkpoint_epoch: ck.state.epoch,
+            checkpoint: ck_path,
         })
     }
 
@@ -55,17 +61,19 @@ impl LoadedRun {
         &self.config.classes
     }
 
-    /// Class probabilities for normalised feature maps `[B, 1, mels, frames]`.
-    pub fn probabilities(&self, x: Array4<f32>) -> Array2<f32> {
+    /// Class probabilities for normalised feature maps `[B, 1, mels, frames]`, checked to be
+    /// finite: [`TrainError::NonFiniteOutput`] naming the checkpoint otherwise.
+    pub fn probabilities(&self, x: Array4<f32>) -> Result<Array2<f32>, TrainError> {
         let b = x.shape()[0];
         let logits = self.model.forward(tensor4(x, &self.device));
         let p = burn::tensor::activation::softmax(logits, 1);
         let k = self.config.classes.len();
-        let v: Vec<f32> = p
-            .into_data()
-            .try_to_vec::<f32>()
-            .unwrap_or_else(|_| vec![0.0; b * k]);
-        Array2::from_shape_vec((b, k), v).unwrap_or_else(|_| Array2::zeros((b, k)))
+        crate::eval::finite_rows(p, b, k, &self.checkpoint_name())
+    }
+
+    /// The checkpoint file, as errors name it.
+    pub fn checkpoint_name(&self) -> String {
+        self.checkpoint.display().to_string()
     }
 }
 
@@ -144,7 +152,8 @@ pub(crate) fn read_config(paths: &RunPaths) -> Result<TrainConfig, TrainError> {
 }
 
 /// Checks that the parts of a run's `config.json` agree with each other before a checkpoint is
-/// loaded: a valid model, as many classes as the model has outputs, the front end's mel bands
+/// loaded: every setting within the limits a new run has ([`TrainConfig::validate`]), a valid
+/// model, as many classes as the model has outputs, the front end's mel bands
 /// and frames equal to the model's input, a usable normalisation. `path` is the config file.
 pub(crate) fn check_run_config(
     config: &TrainConfig,
@@ -154,6 +163,11 @@ pub(crate) fn check_run_config(
         path: path.to_path_buf(),
         problem,
     };
+    // A loaded run is held to the same limits as a new one (an `eval_batch_size` of 0 would
+    // evaluate nothing and report it as a result).
+    config
+        .validate()
+        .map_err(|e| bad(format!("is not a valid run configuration: {e}")))?;
     let model = config
         .model
         .clone()
@@ -192,18 +206,38 @@ pub(crate) fn check_run_config(
     Ok((model, norm, frontend))
 }
 
-/// Runs `f`, turning a panic into an error message, with the panic hook silenced meanwhile so
-/// that no `panicked at` line reaches the user.
+std::thread_local! {
+    /// Set while this thread decodes untrusted bytes under [`catch_panic`].
+    static QUIET_PANICS: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Installs, once per process, a panic hook that stays silent for panics of a thread inside
+/// [`catch_panic`] and hands every other panic to the hook that was there before. The hook is
+/// never swapped back and forth, so panics of other threads are reported as usual.
+fn install_quiet_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET_PANICS.with(std::cell::Cell::get) {
+                previous(info);
+            }
+        }));
+    });
+}
+
+/// Runs `f`, turning a panic into an error message; a panic of this thread meanwhile prints
+/// nothing, so that no `panicked at` line reaches the user.
 ///
 /// Used only around burn's decoding of checkpoint bytes: burn 0.22 checks the record's
 /// structure and shapes and returns errors for them, but its burnpack parser and tensor
 /// construction are third-party code reading untrusted bytes, and a `.ckpt` file from
 /// elsewhere must give an error naming the file, never a crash.
 fn catch_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
+    install_quiet_hook();
+    let was = QUIET_PANICS.with(|q| q.replace(true));
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    std::panic::set_hook(hook);
+    QUIET_PANICS.with(|q| q.set(was));
     r.map_err(|p| {
         p.downcast_ref::<&str>()
             .map(|s| s.to_string())
@@ -220,11 +254,15 @@ pub(crate) fn load_model(
     device: &Device,
     path: &Path,
 ) -> Result<KwsModel, TrainError> {
-    cfg.validate().map_err(TrainError::Config)?;
     let bad = |problem: String| TrainError::Checkpoint {
         path: path.to_path_buf(),
         problem,
     };
+    cfg.validate().map_err(|e| {
+        bad(format!(
+            "the model settings it is loaded into are not valid: {e}"
+        ))
+    })?;
     let loaded = catch_panic(|| {
         let record = burn::store::ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(
             bytes.to_vec(),
@@ -234,5 +272,45 @@ pub(crate) fn load_model(
             .try_load_record(record)
             .map_err(|e| bad(format!("weights do not fit the model in config.json: {e}")))
     });
-    loaded.unwrap_or_else(|panic| Err(bad(format!("corrupt model section ({panic})"))))
+    let model =
+        loaded.unwrap_or_else(|panic| Err(bad(format!("corrupt model section ({panic})"))))?;
+    check_finite_weights(&model, path)?;
+    Ok(model)
+}
+
+/// Checks every parameter and batch-norm statistic of `model` (loaded from `path`) for NaN
+/// and infinite values: [`TrainError::NonFiniteWeights`] naming `path` when there are any.
+pub(crate) fn check_finite_weights(model: &KwsModel, path: &Path) -> Result<(), TrainError> {
+    #[derive(Default)]
+    struct Finder {
+        path: Vec<String>,
+        first: Option<String>,
+        count: usize,
+    }
+    impl burn::module::ModuleVisitor for Finder {
+        fn enter_module(&mut self, name: &str, _container_type: &str) {
+            self.path.push(name.to_string());
+        }
+        fn exit_module(&mut self, _name: &str, _container_type: &str) {
+            self.path.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+            let data = param.val().into_data();
+            let bad = data.iter::<f32>().filter(|v| !v.is_finite()).count();
+            if bad > 0 {
+                self.count += bad;
+                self.first.get_or_insert_with(|| self.path.join("."));
+            }
+        }
+    }
+    let mut f = Finder::default();
+    model.visit(&mut f);
+    match f.first {
+        None => Ok(()),
+        Some(parameter) => Err(TrainError::NonFiniteWeights {
+            path: path.to_path_buf(),
+            parameter,
+            count: f.count,
+        }),
+    }
 }

@@ -10,13 +10,15 @@
 //!
 //! A keyword is reported when it is the smoothed argmax (not silence or unknown) at or above
 //! its threshold, no detection happened in the last `refractory_s`, and the same keyword has
-//! dropped below its threshold since it was last reported.
+//! dropped below its threshold since it was last reported. At the end of a stream or file,
+//! [`Spotter::finish`] completes the last frames with zeros (a recording shorter than a clip
+//! is padded to one) and scores the last window, so that a word at the very end is found.
 //!
 //! The parts: [`FrameStream`] (incremental log-mel frames), [`Smoother`] (moving average of
 //! posteriors), [`Decider`] (the decision rule) and [`Spotter`], which joins them with the
-//! model for live use. [`PosteriorTrace`] computes the same smoothed posteriors for a whole
-//! recording with the windows batched, so that [`crate::detect`] can replay the decision rule
-//! for many thresholds.
+//! model for live use. [`TraceStream`] computes the same smoothed posteriors with the windows
+//! batched, in bounded memory, so that [`crate::detect`] can run the decision rule for many
+//! thresholds over a long stream; [`PosteriorTrace`] holds them for a whole recording.
 
 use std::collections::VecDeque;
 use std::io::Read;
@@ -83,7 +85,7 @@ impl FrameStream {
     pub fn new(mel: &crate::features::MelConfig) -> Result<FrameStream, TrainError> {
         let mut mel = mel.clone();
         mel.center = false;
-        let fe = MelFrontend::new(&mel).map_err(|e| TrainError::Config(e.to_string()))?;
+        let fe = MelFrontend::new(&mel)?;
         let scratch = fe.scratch();
         Ok(FrameStream {
             col: Array2::zeros((mel.n_mels, 1)),
@@ -210,29 +212,60 @@ impl Decider {
 
 /// Checks a [`StreamConfig`] against a run: the per-class thresholds.
 fn class_thresholds(run: &LoadedRun, cfg: &StreamConfig) -> Result<Vec<f32>, TrainError> {
-    let hop_ok = cfg.hop_s.is_finite() && cfg.hop_s > 0.0;
-    let refractory_ok = cfg.refractory_s.is_finite() && cfg.refractory_s >= 0.0;
-    let threshold_ok = (0.0..=1.0).contains(&cfg.threshold);
-    if !hop_ok || cfg.smooth == 0 || !threshold_ok || !refractory_ok {
-        return Err(TrainError::Config(format!(
-            "spot: hop {} s must be > 0, smoothing {} ≥ 1, threshold {} in [0, 1], refractory {} s ≥ 0",
-            cfg.hop_s, cfg.smooth, cfg.threshold, cfg.refractory_s
-        )));
+    let range = |setting: &str, value: f32, expected: &str| TrainError::OutOfRange {
+        setting: setting.into(),
+        value: value.to_string(),
+        expected: expected.into(),
+    };
+    if !(cfg.hop_s.is_finite() && cfg.hop_s > 0.0) {
+        return Err(range("--hop", cfg.hop_s, "a finite number of seconds > 0"));
+    }
+    if cfg.smooth == 0 {
+        return Err(range("--smooth", 0.0, "at least 1 window"));
+    }
+    if !(0.0..=1.0).contains(&cfg.threshold) {
+        return Err(range(
+            "--threshold",
+            cfg.threshold,
+            "a probability in [0, 1]",
+        ));
+    }
+    if !(cfg.refractory_s.is_finite() && cfg.refractory_s >= 0.0) {
+        return Err(range(
+            "--refractory",
+            cfg.refractory_s,
+            "a finite number of seconds ≥ 0",
+        ));
     }
     let classes = run.classes();
     let mut thresholds = vec![cfg.threshold; classes.len()];
+    let mut given: Vec<Option<f32>> = vec![None; classes.len()];
     for (name, t) in &cfg.thresholds {
         let Some(k) = classes.iter().position(|c| c == name) else {
-            return Err(TrainError::Config(format!(
-                "spot: --threshold-for names {name:?}, which is not a class of this run ({})",
-                classes.join(", ")
-            )));
+            return Err(TrainError::Setting {
+                setting: "--threshold-for".into(),
+                problem: format!(
+                    "{name:?} is not a class of this run ({})",
+                    classes.join(", ")
+                ),
+            });
         };
         if !(0.0..=1.0).contains(t) {
-            return Err(TrainError::Config(format!(
-                "spot: threshold {t} for {name:?} must be in [0, 1]"
-            )));
+            return Err(range(
+                &format!("--threshold-for {name}="),
+                *t,
+                "a probability in [0, 1]",
+            ));
         }
+        if let Some(earlier) = given[k] {
+            return Err(TrainError::Setting {
+                setting: "--threshold-for".into(),
+                problem: format!(
+                    "{name:?} is given twice ({name}={earlier} and {name}={t}); give each keyword once"
+                ),
+            });
+        }
+        given[k] = Some(*t);
         thresholds[k] = *t;
     }
     Ok(thresholds)
@@ -253,6 +286,8 @@ pub struct Spotter<'a> {
     eval_every: usize,
     window: VecDeque<Vec<f32>>,
     since_eval: usize,
+    /// Samples pushed so far.
+    samples: usize,
     smoother: Smoother,
     decider: Decider,
 }
@@ -268,9 +303,36 @@ impl<'a> Spotter<'a> {
             eval_every: eval_every(run, cfg.hop_s),
             window: VecDeque::new(),
             since_eval: 0,
+            samples: 0,
             smoother: Smoother::new(cfg.smooth),
             decider: Decider::new(run.classes(), thresholds, cfg.refractory_s),
         })
+    }
+
+    /// Flushes the end of the stream, so that a word at its very end is found: the last frames
+    /// are completed with zeros as the offline front end pads a clip (a stream shorter than
+    /// one clip is padded to a clip, as `predict` pads it), and the last window is scored if
+    /// the hop left it out. Call once, after the last [`push`](Self::push).
+    pub fn finish(&mut self, emit: &mut dyn FnMut(&StreamDetection)) -> Result<(), TrainError> {
+        if self.samples == 0 {
+            // An empty stream holds no word.
+            return Ok(());
+        }
+        let short = self.run.config.clip_samples.saturating_sub(self.samples);
+        let pad = vec![0.0; short + self.frames.n_fft / 2];
+        self.push(&pad, emit)?;
+        if self.since_eval > 0 && self.window.len() == self.n_frames {
+            self.since_eval = 0;
+            let n_mels = self.run.config.mel.n_mels;
+            let mut x = Array4::zeros((1, 1, n_mels, self.n_frames));
+            fill_window(
+                x.slice_mut(ndarray::s![0, 0, .., ..]),
+                self.window.iter().map(Vec::as_slice),
+            );
+            let last = self.frames.frames().saturating_sub(1);
+            self.evaluate(x, last, emit)?;
+        }
+        Ok(())
     }
 
     /// Feeds samples (mono, at the run's sample rate); calls `emit` for each detection.
@@ -279,6 +341,7 @@ impl<'a> Spotter<'a> {
         samples: &[f32],
         emit: &mut dyn FnMut(&StreamDetection),
     ) -> Result<(), TrainError> {
+        self.samples += samples.len();
         let mut ready = Vec::new();
         let (n_frames, every) = (self.n_frames, self.eval_every);
         let n_mels = self.run.config.mel.n_mels;
@@ -302,7 +365,7 @@ impl<'a> Spotter<'a> {
             frame += 1;
         });
         for (x, frame) in ready {
-            self.evaluate(x, frame, emit);
+            self.evaluate(x, frame, emit)?;
         }
         Ok(())
     }
@@ -312,12 +375,12 @@ impl<'a> Spotter<'a> {
         mut x: Array4<f32>,
         frame: usize,
         emit: &mut dyn FnMut(&StreamDetection),
-    ) {
+    ) -> Result<(), TrainError> {
         let last_loud = last_loud_frame(&x);
         if let Some(sl) = x.as_slice_mut() {
             self.run.norm.apply(sl);
         }
-        let p = self.run.probabilities(x);
+        let p = self.run.probabilities(x)?;
         let sm = self.smoother.push(p.row(0).as_slice().unwrap_or(&[]));
         let end_s = frame_time(self.run, frame);
         if let Some((c, score)) = self.decider.step(end_s, sm) {
@@ -330,6 +393,7 @@ impl<'a> Spotter<'a> {
                 latency_s: end_s - word_end,
             });
         }
+        Ok(())
     }
 }
 
@@ -376,58 +440,28 @@ pub struct PosteriorTrace {
 
 impl PosteriorTrace {
     /// Evaluates `run` every `hop_s` over `samples` (mono, the run's rate), smoothing over
-    /// `smooth` evaluations.
+    /// `smooth` evaluations: a [`TraceStream`] fed the whole recording at once.
     pub fn compute(
         run: &LoadedRun,
         samples: &[f32],
         hop_s: f32,
         smooth: usize,
     ) -> Result<PosteriorTrace, TrainError> {
-        if !(hop_s.is_finite() && hop_s > 0.0) || smooth == 0 {
-            return Err(TrainError::Config(format!(
-                "hop {hop_s} s must be > 0 and smoothing {smooth} ≥ 1"
-            )));
-        }
-        let m = run.config.mel.n_mels;
-        let n_frames = run.frontend.n_frames(run.config.clip_samples);
-        let every = eval_every(run, hop_s);
-        let mut fs = FrameStream::new(&run.config.mel)?;
-        let mut all: Vec<f32> = Vec::new();
-        fs.push(samples, &mut |f| all.extend_from_slice(f));
-        let t_total = all.len() / m.max(1);
-        let ends: Vec<usize> = if t_total >= n_frames {
-            (n_frames - 1..t_total).step_by(every).collect()
-        } else {
-            Vec::new()
+        let mut ts = TraceStream::new(run, hop_s, smooth)?;
+        let mut times = Vec::new();
+        let mut rows: Vec<f32> = Vec::new();
+        let mut keep = |t: f32, row: &[f32]| {
+            times.push(t);
+            rows.extend_from_slice(row);
         };
-        let k = run.classes().len();
-        let mut probs = Array2::<f32>::zeros((ends.len(), k));
-        let mut smoother = Smoother::new(smooth);
-        let batch = run.config.eval_batch_size.max(1);
-        for (c, chunk) in ends.chunks(batch).enumerate() {
-            let mut x = Array4::<f32>::zeros((chunk.len(), 1, m, n_frames));
-            for (b, &end) in chunk.iter().enumerate() {
-                let first = end + 1 - n_frames;
-                fill_window(
-                    x.slice_mut(ndarray::s![b, 0, .., ..]),
-                    all[first * m..(end + 1) * m].chunks(m),
-                );
-            }
-            if let Some(sl) = x.as_slice_mut() {
-                run.norm.apply(sl);
-            }
-            let p = run.probabilities(x);
-            for (b, row) in p.outer_iter().enumerate() {
-                let sm = smoother.push(row.as_slice().unwrap_or(&[]));
-                probs
-                    .row_mut(c * batch + b)
-                    .assign(&ndarray::ArrayView1::from(sm));
-            }
+        ts.push(samples, &mut keep)?;
+        ts.finish(&mut keep)?;
+        let k = run.classes().len().max(1);
+        let mut probs = Array2::<f32>::zeros((times.len(), k));
+        for (mut row, r) in probs.outer_iter_mut().zip(rows.chunks(k)) {
+            row.assign(&ndarray::ArrayView1::from(r));
         }
-        Ok(PosteriorTrace {
-            times: ends.iter().map(|&t| frame_time(run, t)).collect(),
-            probs,
-        })
+        Ok(PosteriorTrace { times, probs })
     }
 
     /// The detections of the [`Decider`] with one `threshold` for every keyword:
@@ -446,6 +480,113 @@ impl PosteriorTrace {
             }
         }
         out
+    }
+}
+
+/// The smoothed posteriors of a recording that arrives in pieces, computed as
+/// [`PosteriorTrace::compute`] computes them for the whole (the same windows, batched the same
+/// way), while holding only the frames of one batch of windows: memory does not grow with the
+/// recording's length.
+pub struct TraceStream<'a> {
+    run: &'a LoadedRun,
+    frames: FrameStream,
+    n_mels: usize,
+    n_frames: usize,
+    every: usize,
+    batch: usize,
+    /// Frames kept, oldest first: frame `first` is `buf[..n_mels]`.
+    buf: Vec<f32>,
+    first: usize,
+    /// The last frame of the next window to evaluate.
+    next_end: usize,
+    /// Window ends waiting for a full batch.
+    pending: Vec<usize>,
+    smoother: Smoother,
+}
+
+impl<'a> TraceStream<'a> {
+    /// Evaluations of `run` every `hop_s` seconds, smoothed over `smooth` of them.
+    pub fn new(
+        run: &'a LoadedRun,
+        hop_s: f32,
+        smooth: usize,
+    ) -> Result<TraceStream<'a>, TrainError> {
+        if !(hop_s.is_finite() && hop_s > 0.0) || smooth == 0 {
+            return Err(TrainError::Setting {
+                setting: "--hop, --smooth".into(),
+                problem: format!("hop {hop_s} s must be > 0 and smoothing {smooth} ≥ 1"),
+            });
+        }
+        let n_frames = run.frontend.n_frames(run.config.clip_samples);
+        Ok(TraceStream {
+            run,
+            frames: FrameStream::new(&run.config.mel)?,
+            n_mels: run.config.mel.n_mels,
+            n_frames,
+            every: eval_every(run, hop_s),
+            batch: run.config.eval_batch_size.max(1),
+            buf: Vec::new(),
+            first: 0,
+            next_end: n_frames.saturating_sub(1),
+            pending: Vec::new(),
+            smoother: Smoother::new(smooth),
+        })
+    }
+
+    /// Feeds samples; calls `on_row` with the time (the end of the window, seconds) and the
+    /// smoothed posteriors of every evaluation they complete a batch of, in order.
+    pub fn push(
+        &mut self,
+        samples: &[f32],
+        on_row: &mut dyn FnMut(f32, &[f32]),
+    ) -> Result<(), TrainError> {
+        let buf = &mut self.buf;
+        self.frames.push(samples, &mut |f| buf.extend_from_slice(f));
+        let total = self.frames.frames();
+        while self.n_frames > 0 && self.next_end < total {
+            self.pending.push(self.next_end);
+            // A hop longer than any stream leaves one evaluation, never a wrapped index.
+            self.next_end = self.next_end.saturating_add(self.every);
+            if self.pending.len() == self.batch {
+                self.evaluate(on_row)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Evaluates the windows still waiting (the last, partial batch). Call once, at the end.
+    pub fn finish(&mut self, on_row: &mut dyn FnMut(f32, &[f32])) -> Result<(), TrainError> {
+        if !self.pending.is_empty() {
+            self.evaluate(on_row)?;
+        }
+        Ok(())
+    }
+
+    fn evaluate(&mut self, on_row: &mut dyn FnMut(f32, &[f32])) -> Result<(), TrainError> {
+        let (m, n) = (self.n_mels, self.n_frames);
+        let mut x = Array4::<f32>::zeros((self.pending.len(), 1, m, n));
+        for (b, &end) in self.pending.iter().enumerate() {
+            let from = end + 1 - n - self.first;
+            fill_window(
+                x.slice_mut(ndarray::s![b, 0, .., ..]),
+                self.buf[from * m..(end + 1 - self.first) * m].chunks(m),
+            );
+        }
+        if let Some(sl) = x.as_slice_mut() {
+            self.run.norm.apply(sl);
+        }
+        let p = self.run.probabilities(x)?;
+        for (&end, row) in self.pending.iter().zip(p.outer_iter()) {
+            let sm = self.smoother.push(row.as_slice().unwrap_or(&[]));
+            on_row(frame_time(self.run, end), sm);
+        }
+        self.pending.clear();
+        // Only the frames from the next window's first on are needed again.
+        let keep = (self.next_end + 1).saturating_sub(n).max(self.first);
+        let drop = ((keep - self.first) * m).min(self.buf.len());
+        self.buf.drain(..drop);
+        self.first += drop / m.max(1);
+        Ok(())
     }
 }
 
@@ -469,17 +610,99 @@ pub fn spot_file(
 ) -> Result<f32, TrainError> {
     let rate = run.config.mel.sample_rate;
     if rate != crate::audio::SAMPLE_RATE {
-        return Err(TrainError::Config(format!(
-            "spot: the run works at {rate} Hz; files are read at {} Hz",
-            crate::audio::SAMPLE_RATE
-        )));
+        return Err(TrainError::Stream {
+            name: path.display().to_string(),
+            problem: format!(
+                "the run works at {rate} Hz; recordings are read at {} Hz",
+                crate::audio::SAMPLE_RATE
+            ),
+        });
     }
     let d = crate::audio::read_wav(path).map_err(crate::data::DataError::from)?;
     let mut sp = Spotter::new(run, cfg)?;
     for piece in d.samples.chunks((rate / 100).max(1) as usize) {
         sp.push(piece, emit)?;
     }
+    sp.finish(emit)?;
     Ok(d.samples.len() as f32 / rate as f32)
+}
+
+/// Passes a reader through, keeping a copy of its first 64 KiB (a WAV header), so that the
+/// fields `hound` does not expose can be read from it.
+struct HeadRecorder<R> {
+    inner: R,
+    head: Vec<u8>,
+}
+
+impl<R: Read> Read for HeadRecorder<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let room = (64usize << 10).saturating_sub(self.head.len());
+        self.head.extend_from_slice(&buf[..n.min(room)]);
+        Ok(n)
+    }
+}
+
+impl<R> HeadRecorder<R> {
+    /// The `block_align` field of the recorded header's `fmt ` chunk.
+    fn block_align(&self) -> Option<u16> {
+        let h = &self.head;
+        let mut at = 12;
+        while at + 8 <= h.len() {
+            let len = u32::from_le_bytes([h[at + 4], h[at + 5], h[at + 6], h[at + 7]]) as usize;
+            if &h[at..at + 4] == b"fmt " {
+                return h
+                    .get(at + 20..at + 22)
+                    .map(|b| u16::from_le_bytes([b[0], b[1]]));
+            }
+            at = at.checked_add(8 + len + len % 2)?;
+        }
+        None
+    }
+}
+
+/// Reads `r` to its end in samples of `bytes` bytes, each passed to `sample`; stops at once if
+/// what follows starts like a RIFF chunk (four ASCII letters, digits or spaces), and drops a
+/// last incomplete sample. The outer result is the reading's, the inner one `sample`'s.
+fn read_on<R: Read>(
+    r: &mut R,
+    bytes: usize,
+    sample: &mut dyn FnMut(&[u8]) -> Result<(), TrainError>,
+) -> std::io::Result<Result<(), TrainError>> {
+    let mut buf = vec![0u8; 4096 * bytes];
+    let mut pending: Vec<u8> = Vec::new();
+    let mut first = true;
+    loop {
+        let n = match r.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        pending.extend_from_slice(&buf[..n]);
+        if first {
+            if pending.len() < 8 && n > 0 {
+                continue;
+            }
+            first = false;
+            if pending.len() >= 8
+                && pending[..4]
+                    .iter()
+                    .all(|c| c.is_ascii_alphanumeric() || *c == b' ')
+            {
+                return Ok(Ok(()));
+            }
+        }
+        let whole = pending.len() / bytes * bytes;
+        for v in pending[..whole].chunks_exact(bytes) {
+            if let Err(e) = sample(v) {
+                return Ok(Err(e));
+            }
+        }
+        pending.drain(..whole);
+        if n == 0 {
+            return Ok(Ok(()));
+        }
+    }
 }
 
 /// Reads a stream to its end through a [`Spotter`], calling `emit` for each detection as soon
@@ -496,7 +719,10 @@ pub fn spot_stream<R: Read>(
     let mut sp = Spotter::new(run, cfg)?;
     let chunk = (rate / 100).max(1) as usize; // 10 ms
     let mut total = 0usize;
-    let bad = |problem: String| TrainError::Config(format!("{name}: {problem}"));
+    let bad = |problem: String| TrainError::Stream {
+        name: name.to_string(),
+        problem,
+    };
     match format {
         StreamFormat::RawS16 => {
             let mut r = std::io::BufReader::new(reader);
@@ -521,7 +747,11 @@ pub fn spot_stream<R: Read>(
             }
         }
         StreamFormat::Wav => {
-            let wav = hound::WavReader::new(std::io::BufReader::new(reader))
+            let recorder = HeadRecorder {
+                inner: reader,
+                head: Vec::new(),
+            };
+            let wav = hound::WavReader::new(std::io::BufReader::new(recorder))
                 .map_err(|e| bad(format!("not a WAV stream: {e}")))?;
             let spec = wav.spec();
             if spec.sample_rate != rate {
@@ -564,13 +794,18 @@ pub fn spot_stream<R: Read>(
                 }
                 Ok(())
             };
+            // Whether the stream ended before the data length its header declares.
+            let mut cut = false;
             match spec.sample_format {
                 hound::SampleFormat::Int => {
                     for s in reader.samples::<i32>() {
                         match s {
                             Ok(v) => feed(v as f32 * scale, &mut frame, &mut sp, emit)?,
                             // A stream cut in the middle of a sample ends there.
-                            Err(hound::Error::IoError(_)) => break,
+                            Err(hound::Error::IoError(_)) => {
+                                cut = true;
+                                break;
+                            }
                             Err(e) => return Err(bad(format!("bad sample: {e}"))),
                         }
                         total += 1;
@@ -580,11 +815,51 @@ pub fn spot_stream<R: Read>(
                     for s in reader.samples::<f32>() {
                         match s {
                             Ok(v) => feed(v, &mut frame, &mut sp, emit)?,
-                            Err(hound::Error::IoError(_)) => break,
+                            Err(hound::Error::IoError(_)) => {
+                                cut = true;
+                                break;
+                            }
                             Err(e) => return Err(bad(format!("bad sample: {e}"))),
                         }
                         total += 1;
                     }
+                }
+            }
+            // A recorder writing to a pipe cannot go back to fix the header's data length, so
+            // audio may follow the length it declares: read on in the same format to the end
+            // (unless another chunk follows, or the samples' layout is not plain).
+            if !cut {
+                let mut rest = reader.into_inner();
+                let bytes = rest
+                    .get_ref()
+                    .block_align()
+                    .map(|a| a / spec.channels.max(1));
+                let plain = match (spec.sample_format, bytes) {
+                    (hound::SampleFormat::Int, Some(b)) => {
+                        (1..=4).contains(&b) && b * 8 == spec.bits_per_sample
+                    }
+                    (hound::SampleFormat::Float, Some(b)) => b == 4 && spec.bits_per_sample == 32,
+                    _ => false,
+                };
+                if let (true, Some(b)) = (plain, bytes) {
+                    let mut decode = |v: &[u8]| -> Result<(), TrainError> {
+                        let x = match (spec.sample_format, b) {
+                            (hound::SampleFormat::Float, _) => {
+                                f32::from_le_bytes([v[0], v[1], v[2], v[3]])
+                            }
+                            (_, 1) => (i32::from(v[0]) - 128) as f32 * scale,
+                            (_, 2) => f32::from(i16::from_le_bytes([v[0], v[1]])) * scale,
+                            (_, 3) => {
+                                (i32::from_le_bytes([0, v[0], v[1], v[2]]) >> 8) as f32 * scale
+                            }
+                            _ => i32::from_le_bytes([v[0], v[1], v[2], v[3]]) as f32 * scale,
+                        };
+                        feed(x, &mut frame, &mut sp, emit)?;
+                        total += 1;
+                        Ok(())
+                    };
+                    read_on(&mut rest, usize::from(b), &mut decode)
+                        .map_err(|e| bad(format!("read failed: {e}")))??;
                 }
             }
             if !frame.is_empty() {
@@ -593,5 +868,6 @@ pub fn spot_stream<R: Read>(
             total /= ch;
         }
     }
+    sp.finish(emit)?;
     Ok(total as f32 / rate as f32)
 }

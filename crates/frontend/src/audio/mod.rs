@@ -190,7 +190,9 @@ impl AudioError {
     }
 }
 
-/// Zero-pads `samples` at the end, or crops it, to exactly `len` samples.
+/// Zero-pads `samples` at the end, or crops it, to exactly `len` samples. A cropped vector's
+/// spare capacity is given back, so that a clip cut from a long recording holds only `len`
+/// samples (`Vec::resize` alone keeps the whole recording's allocation).
 ///
 /// ```
 /// let mut x = vec![1.0_f32; 3];
@@ -198,9 +200,13 @@ impl AudioError {
 /// assert_eq!(x, [1.0, 1.0, 1.0, 0.0, 0.0]);
 /// randommix_frontend::audio::fit_length(&mut x, 2);
 /// assert_eq!(x, [1.0, 1.0]);
+/// let mut long = vec![0.5_f32; 1 << 20];
+/// randommix_frontend::audio::fit_length(&mut long, 16_000);
+/// assert!(long.capacity() < 1 << 20);
 /// ```
 pub fn fit_length(samples: &mut Vec<f32>, len: usize) {
     samples.resize(len, 0.0);
+    samples.shrink_to_fit();
 }
 
 /// Reads a WAV file, converts it to mono 16 kHz and pads or crops it to `len` samples

@@ -89,11 +89,17 @@ pub struct LabelledStream {
 impl LabelledStream {
     /// The kind of the stretch that holds sample `s` (silence between segments).
     pub fn kind_at(&self, s: usize) -> Kind {
-        let i = self.segments.partition_point(|g| g.end <= s);
-        match self.segments.get(i) {
-            Some(g) if g.start <= s => g.kind,
-            _ => Kind::Silence,
-        }
+        kind_at(&self.segments, s)
+    }
+}
+
+/// The kind of the stretch of `segments` (in order, without overlap) that holds sample `s`
+/// (silence between segments).
+pub fn kind_at(segments: &[Segment], s: usize) -> Kind {
+    let i = segments.partition_point(|g| g.end <= s);
+    match segments.get(i) {
+        Some(g) if g.start <= s => g.kind,
+        _ => Kind::Silence,
     }
 }
 
@@ -129,33 +135,188 @@ pub fn word_bounds(clip: &[f32], rate: u32) -> (usize, usize) {
     (first * w, ((last + 1) * w).min(clip.len()))
 }
 
-/// Adds `src` to `dst` from sample `at`, as far as `dst` reaches.
-fn add_at(dst: &mut [f32], at: usize, src: &[f32], gain: f32) {
-    if at >= dst.len() {
-        return;
-    }
-    for (d, s) in dst[at..].iter_mut().zip(src) {
-        *d += gain * s;
-    }
-}
-
-/// An excerpt of `len` samples of a random noise recording, looped if it is shorter.
-fn noise_excerpt<R: Rng + ?Sized>(noise: &[Vec<f32>], len: usize, rng: &mut R) -> Vec<f32> {
-    let n = &noise[rng.random_range(0..noise.len())];
+/// A random noise recording and a start in it, drawn as an excerpt of it is.
+fn noise_pick<R: Rng + ?Sized>(noise: &[Vec<f32>], rng: &mut R) -> (usize, usize) {
+    let k = rng.random_range(0..noise.len());
+    let n = &noise[k];
     if n.is_empty() {
-        return vec![0.0; len];
+        return (k, 0);
     }
-    let start = rng.random_range(0..n.len());
-    (0..len).map(|i| n[(start + i) % n.len()]).collect()
+    (k, rng.random_range(0..n.len()))
 }
 
-/// Builds about `seconds` of stream from `ing`, then appends the negative recordings.
+/// What is added over a stretch of the stream, drawn when the stream is planned and rendered
+/// on demand, so that a long stream need never be held whole.
+enum Content<R> {
+    /// Keyword clip `usize`, from the segment's start (over its whole length).
+    Keyword(usize),
+    /// Unknown-word clip `usize`, likewise.
+    Unknown(usize),
+    /// Noise recording `noise`, looped from sample `start`, times `gain`.
+    Noise {
+        noise: usize,
+        start: usize,
+        gain: f32,
+    },
+    /// A synthesized sound, drawn again from the generator as it was at the time.
+    Sound(Sound, R),
+    /// Nothing (silence, or a negative recording, which is appended as it is).
+    Nothing,
+}
+
+/// A placed piece of content: `[start, start + len)` of the synthesized part.
+struct Piece<R> {
+    start: usize,
+    len: usize,
+    content: Content<R>,
+}
+
+/// A stream planned by [`plan`]: its labels, and what to add where, so that any stretch of
+/// its samples can be rendered ([`StreamPlan::render`]) without holding the rest. Rendering
+/// every stretch gives exactly the samples of [`compose`] with the same generator.
+pub struct StreamPlan<'a, R> {
+    ing: &'a Ingredients<'a>,
+    /// Samples of the synthesized part (the negative recordings follow it).
+    total: usize,
+    /// Samples of the whole stream.
+    len: usize,
+    /// The content of the segments, in order.
+    pieces: Vec<Piece<R>>,
+    /// The quiet room noise, one excerpt per stretch between segment ends.
+    room: Vec<Piece<R>>,
+    /// The longest a piece's content reaches past its start (a clip may outlast its segment).
+    reach: usize,
+    /// Every stretch, in order, covering the stream without overlap.
+    pub segments: Vec<Segment>,
+    /// Every keyword said, in order.
+    pub occurrences: Vec<Occurrence>,
+}
+
+/// Adds `gain · src[i - at]` to `dst[i - from]` for the samples `i` of `[from, from + dst.len())`
+/// that `src` placed at `at` covers (the same arithmetic as adding it to the whole stream).
+fn add_window(
+    dst: &mut [f32],
+    from: usize,
+    at: usize,
+    src: impl Fn(usize) -> f32,
+    n: usize,
+    gain: f32,
+) {
+    let lo = from.max(at);
+    let hi = (from + dst.len()).min(at + n);
+    for i in lo..hi {
+        dst[i - from] += gain * src(i - at);
+    }
+}
+
+impl<R: Rng + Clone> StreamPlan<'_, R> {
+    /// Samples in the stream.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether the stream has no samples.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Writes samples `[from, from + out.len())` of the stream into `out`.
+    pub fn render(&self, from: usize, out: &mut [f32]) {
+        out.fill(0.0);
+        let to = from + out.len();
+        let synth_end = to.min(self.total);
+        if from < synth_end {
+            let part = &mut out[..synth_end - from];
+            let ing = self.ing;
+            // Pieces are in order of their start; a clip may reach past its segment.
+            let first = self
+                .pieces
+                .partition_point(|p| p.start + p.len.max(self.reach) <= from);
+            for p in &self.pieces[first..] {
+                if p.start >= synth_end {
+                    break;
+                }
+                match &p.content {
+                    Content::Keyword(k) => {
+                        let clip = &ing.keywords[*k].0;
+                        add_window(part, from, p.start, |i| clip[i], clip.len(), 1.0);
+                    }
+                    Content::Unknown(k) => {
+                        let clip = &ing.unknown[*k];
+                        add_window(part, from, p.start, |i| clip[i], clip.len(), 1.0);
+                    }
+                    Content::Noise { noise, start, gain } => {
+                        let n = &ing.noise[*noise];
+                        add_window(part, from, p.start, |i| looped(n, *start, i), p.len, *gain);
+                    }
+                    Content::Sound(kind, rng) => {
+                        if p.start + p.len > from {
+                            let x = sounds::synth(*kind, p.len, ing.rate, &mut rng.clone());
+                            add_window(part, from, p.start, |i| x[i], x.len(), 1.0);
+                        }
+                    }
+                    Content::Nothing => {}
+                }
+            }
+            let first = self.room.partition_point(|p| p.start + p.len <= from);
+            for p in &self.room[first..] {
+                if p.start >= synth_end {
+                    break;
+                }
+                if let Content::Noise { noise, start, gain } = &p.content {
+                    let n = &ing.noise[*noise];
+                    add_window(part, from, p.start, |i| looped(n, *start, i), p.len, *gain);
+                }
+            }
+            for v in part.iter_mut() {
+                *v = v.clamp(-1.0, 1.0);
+            }
+        }
+        // The negative recordings, clamped, after the synthesized part.
+        let mut at = self.total;
+        for n in self.ing.negatives {
+            let lo = from.max(at);
+            let hi = to.min(at + n.len());
+            for i in lo..hi {
+                out[i - from] = n[i - at].clamp(-1.0, 1.0);
+            }
+            at += n.len();
+        }
+    }
+
+    /// The whole stream in memory.
+    pub fn to_stream(&self) -> LabelledStream {
+        let mut samples = vec![0.0f32; self.len];
+        self.render(0, &mut samples);
+        LabelledStream {
+            samples,
+            segments: self.segments.clone(),
+            occurrences: self.occurrences.clone(),
+        }
+    }
+}
+
+/// Sample `i` of recording `n` looped from `start` (0 for an empty recording).
+fn looped(n: &[f32], start: usize, i: usize) -> f32 {
+    if n.is_empty() {
+        0.0
+    } else {
+        n[(start + i) % n.len()]
+    }
+}
+
+/// Plans about `seconds` of stream from `ing`, then the negative recordings: the labels and
+/// what goes where, drawn from `rng` exactly as [`compose`] draws them, without the samples.
 ///
 /// Segments follow each other with gaps of 0.2–1 s; a quiet room noise (a background
 /// recording at 0–5 % of its level, changing every segment) runs under everything.
 /// Keywords and unknown words are drawn with replacement from their clips; non-speech
 /// sounds last 1–6 s, silence 1–4 s, louder noise 2–8 s (at 10–50 % of its level).
-pub fn compose<R: Rng + ?Sized>(ing: &Ingredients, seconds: f32, rng: &mut R) -> LabelledStream {
+pub fn plan<'a, R: Rng + Clone>(
+    ing: &'a Ingredients<'a>,
+    seconds: f32,
+    rng: &mut R,
+) -> StreamPlan<'a, R> {
     let sr = ing.rate as usize;
     let total = (seconds.max(0.0) * sr as f32) as usize;
     let weights: Vec<(Kind, f32)> = WEIGHTS
@@ -171,7 +332,7 @@ pub fn compose<R: Rng + ?Sized>(ing: &Ingredients, seconds: f32, rng: &mut R) ->
     let sum: f32 = weights.iter().map(|w| w.1).sum();
     let secs = |rng: &mut R, lo: f32, hi: f32| (rng.random_range(lo..hi) * sr as f32) as usize;
 
-    let mut samples = vec![0.0f32; total];
+    let mut pieces = Vec::new();
     let mut segments = Vec::new();
     let mut occurrences = Vec::new();
     let mut pos = secs(rng, 0.2, 1.0);
@@ -192,11 +353,11 @@ pub fn compose<R: Rng + ?Sized>(ing: &Ingredients, seconds: f32, rng: &mut R) ->
             _ => secs(rng, 1.0, 6.0),
         };
         let len = len.min(total - pos);
-        match kind {
+        let content = match kind {
             Kind::Keyword => {
-                let (clip, class) = &ing.keywords[rng.random_range(0..ing.keywords.len())];
+                let k = rng.random_range(0..ing.keywords.len());
+                let (clip, class) = &ing.keywords[k];
                 let (a, b) = word_bounds(clip, ing.rate);
-                add_at(&mut samples, pos, clip, 1.0);
                 if pos + b <= total {
                     occurrences.push(Occurrence {
                         class: *class,
@@ -204,21 +365,27 @@ pub fn compose<R: Rng + ?Sized>(ing: &Ingredients, seconds: f32, rng: &mut R) ->
                         word_end: pos + b,
                     });
                 }
+                Content::Keyword(k)
             }
-            Kind::Unknown => {
-                let clip = &ing.unknown[rng.random_range(0..ing.unknown.len())];
-                add_at(&mut samples, pos, clip, 1.0);
-            }
+            Kind::Unknown => Content::Unknown(rng.random_range(0..ing.unknown.len())),
             Kind::Noise => {
-                let x = noise_excerpt(ing.noise, len, rng);
-                add_at(&mut samples, pos, &x, rng.random_range(0.1..0.5));
+                let (noise, start) = noise_pick(ing.noise, rng);
+                let gain = rng.random_range(0.1..0.5);
+                Content::Noise { noise, start, gain }
             }
             Kind::Sound(s) => {
-                let x = sounds::synth(s, len, ing.rate, rng);
-                add_at(&mut samples, pos, &x, 1.0);
+                let at = rng.clone();
+                // Drawn now so that the generator moves on as it does when composing.
+                let _ = sounds::synth(s, len, ing.rate, rng);
+                Content::Sound(s, at)
             }
-            Kind::Silence | Kind::Negative => {}
-        }
+            Kind::Silence | Kind::Negative => Content::Nothing,
+        };
+        pieces.push(Piece {
+            start: pos,
+            len,
+            content,
+        });
         segments.push(Segment {
             kind,
             start: pos,
@@ -227,34 +394,55 @@ pub fn compose<R: Rng + ?Sized>(ing: &Ingredients, seconds: f32, rng: &mut R) ->
         pos += len + secs(rng, 0.2, 1.0);
     }
     // The quiet room under everything, one level per segment.
+    let mut room = Vec::new();
     if !ing.noise.is_empty() {
         let mut from = 0;
         for g in segments.iter().map(|g| g.end).chain([total]) {
             let to = g.min(total);
             if to > from {
-                let x = noise_excerpt(ing.noise, to - from, rng);
-                add_at(&mut samples, from, &x, rng.random_range(0.0..0.05));
+                let (noise, start) = noise_pick(ing.noise, rng);
+                let gain = rng.random_range(0.0..0.05);
+                room.push(Piece {
+                    start: from,
+                    len: to - from,
+                    content: Content::Noise { noise, start, gain },
+                });
             }
             from = to;
         }
     }
-    for v in samples.iter_mut() {
-        *v = v.clamp(-1.0, 1.0);
-    }
+    let mut len = total;
     for n in ing.negatives {
-        let start = samples.len();
-        samples.extend(n.iter().map(|v| v.clamp(-1.0, 1.0)));
         segments.push(Segment {
             kind: Kind::Negative,
-            start,
-            end: samples.len(),
+            start: len,
+            end: len + n.len(),
         });
+        len += n.len();
     }
-    LabelledStream {
-        samples,
+    let reach = ing
+        .keywords
+        .iter()
+        .map(|(c, _)| c.len())
+        .chain(ing.unknown.iter().map(Vec::len))
+        .max()
+        .unwrap_or(0);
+    StreamPlan {
+        ing,
+        total,
+        len,
+        pieces,
+        room,
+        reach,
         segments,
         occurrences,
     }
+}
+
+/// Builds about `seconds` of stream from `ing`, then appends the negative recordings: the
+/// whole of [`plan`] rendered in memory.
+pub fn compose<R: Rng + Clone>(ing: &Ingredients, seconds: f32, rng: &mut R) -> LabelledStream {
+    plan(ing, seconds, rng).to_stream()
 }
 
 #[cfg(test)]
@@ -315,6 +503,32 @@ mod tests {
                 .fold(0.0f32, |m, v| m.max(v.abs()));
             assert!(peak > 0.3);
         }
+        // Rendered in uneven pieces, the plan gives the same samples and labels.
+        let p = plan(&ing, 120.0, &mut ChaCha8Rng::seed_from_u64(3));
+        assert_eq!(p.len(), s.samples.len());
+        assert_eq!(p.segments, s.segments);
+        assert_eq!(p.occurrences, s.occurrences);
+        let mut pieces = vec![0.0f32; p.len()];
+        let mut from = 0;
+        for (k, n) in [1usize, 7_919, 16_000, 100_003, 250_000]
+            .iter()
+            .cycle()
+            .enumerate()
+        {
+            if from >= p.len() {
+                break;
+            }
+            let n = (*n + k).min(p.len() - from);
+            p.render(from, &mut pieces[from..from + n]);
+            from += n;
+        }
+        assert!(
+            pieces
+                .iter()
+                .zip(&s.samples)
+                .all(|(a, b)| a.to_bits() == b.to_bits()),
+            "pieces differ from the whole"
+        );
         let again = compose(&ing, 120.0, &mut ChaCha8Rng::seed_from_u64(3));
         assert_eq!(again.samples, s.samples);
         let other = compose(&ing, 120.0, &mut ChaCha8Rng::seed_from_u64(4));

@@ -4,10 +4,12 @@
 //! The stream is built from a split of a data set ([`compose`]): its keyword clips placed
 //! among its unknown words, silence, the data set's background noise and synthesized
 //! non-speech sounds ([`crate::data::sounds`]: tones, hum, clicks, sirens, music, rings), at known, seeded
-//! times; the user's own recordings without keywords can be appended. The streaming
-//! detector's posteriors are computed once ([`crate::stream::PosteriorTrace`], the same
-//! frames, model and smoothing as `spot -`), and its decision rule is replayed for every
-//! threshold ([`score`]). FA/h counts false accepts over the whole stream's length.
+//! times; the user's own recordings without keywords can be appended. The stream is planned
+//! first ([`compose::plan`]: its labels and what goes where) and then rendered and scored a
+//! minute at a time, so that memory does not grow with its length: the streaming detector's
+//! posteriors are computed once ([`crate::stream::TraceStream`], the same frames, model and
+//! smoothing as `spot -`), and its decision rule runs for every threshold of the sweep at
+//! once ([`score`]). FA/h counts false accepts over the whole stream's length.
 
 pub mod compose;
 pub mod score;
@@ -64,6 +66,59 @@ impl Default for DetectConfig {
             refractory_s: 1.0,
             threshold: 0.5,
         }
+    }
+}
+
+/// The longest synthesized stream `detect` builds, in minutes (24 hours). The stream is
+/// composed and scored a minute at a time, so memory does not grow with its length; the limit
+/// bounds the time (about a second of computing per minute of stream on two cores).
+pub const MAX_MINUTES: f32 = 1440.0;
+
+impl DetectConfig {
+    /// Checks the settings: `minutes` finite in [0, [`MAX_MINUTES`]], `hop_s` finite and > 0,
+    /// `smooth` ≥ 1, `threshold` in [0, 1], `refractory_s` finite and ≥ 0.
+    pub fn validate(&self) -> Result<(), TrainError> {
+        let range = |setting: &str, value: f32, expected: String| TrainError::OutOfRange {
+            setting: setting.into(),
+            value: value.to_string(),
+            expected,
+        };
+        if !(self.minutes.is_finite() && (0.0..=MAX_MINUTES).contains(&self.minutes)) {
+            return Err(range(
+                "--minutes",
+                self.minutes,
+                format!(
+                    "a number of minutes from 0 to {MAX_MINUTES} ({} hours of stream; scoring \
+                     takes about a second per minute)",
+                    MAX_MINUTES / 60.0
+                ),
+            ));
+        }
+        if !(self.hop_s.is_finite() && self.hop_s > 0.0) {
+            return Err(range(
+                "--hop",
+                self.hop_s,
+                "a finite number of seconds > 0".into(),
+            ));
+        }
+        if self.smooth == 0 {
+            return Err(range("--smooth", 0.0, "at least 1 window".into()));
+        }
+        if !(0.0..=1.0).contains(&self.threshold) {
+            return Err(range(
+                "--threshold",
+                self.threshold,
+                "a probability in [0, 1]".into(),
+            ));
+        }
+        if !(self.refractory_s.is_finite() && self.refractory_s >= 0.0) {
+            return Err(range(
+                "--refractory",
+                self.refractory_s,
+                "a finite number of seconds ≥ 0".into(),
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -219,13 +274,42 @@ impl DetectReport {
     }
 }
 
-/// Builds the labelled stream of `split` of `index` for `run`.
-pub fn build_stream(
+/// The audio a detection stream is made of, loaded from a data set: the split's keyword clips
+/// (with their class) and unknown-word clips, the background noise and the negative
+/// recordings. Its size depends on the data set, not on the stream's length.
+pub struct StreamAudio {
+    /// Keyword clips and their class index.
+    pub keywords: Vec<(Vec<f32>, usize)>,
+    /// Clips of words that are not keywords.
+    pub unknown: Vec<Vec<f32>>,
+    /// Background-noise recordings.
+    pub noise: Vec<Vec<f32>>,
+    /// The user's recordings without keywords.
+    pub negatives: Vec<Vec<f32>>,
+    /// Sample rate.
+    pub rate: u32,
+}
+
+impl StreamAudio {
+    /// The ingredients of [`compose`](compose::compose) and [`plan`](compose::plan).
+    pub fn ingredients(&self) -> compose::Ingredients<'_> {
+        compose::Ingredients {
+            keywords: &self.keywords,
+            unknown: &self.unknown,
+            noise: &self.noise,
+            negatives: &self.negatives,
+            rate: self.rate,
+        }
+    }
+}
+
+/// Loads what the stream of `split` of `index` for `run` is made of.
+pub fn stream_audio(
     run: &LoadedRun,
     index: &DatasetIndex,
     split: Split,
     cfg: &DetectConfig,
-) -> Result<(LabelledStream, usize, usize), TrainError> {
+) -> Result<StreamAudio, TrainError> {
     let classes = run.classes();
     let len = run.config.clip_samples;
     let mut keywords = Vec::new();
@@ -247,11 +331,13 @@ pub fn build_stream(
         }
     }
     if cfg.minutes > 0.0 && keywords.is_empty() {
-        return Err(TrainError::Config(format!(
-            "{}: the {} split has no keyword clips to build a stream from",
-            index.root.display(),
-            split.name()
-        )));
+        return Err(TrainError::RunDir {
+            path: index.root.clone(),
+            problem: format!(
+                "the {} split has no keyword clips to build a stream from",
+                split.name()
+            ),
+        });
     }
     let mut noise = Vec::new();
     for p in &index.noise_files {
@@ -265,20 +351,103 @@ pub fn build_stream(
     for p in &cfg.negatives {
         let d = audio::read_wav(p).map_err(crate::data::DataError::from)?;
         if d.samples.is_empty() {
-            return Err(TrainError::Config(format!("{}: no samples", p.display())));
+            return Err(TrainError::Stream {
+                name: p.display().to_string(),
+                problem: "the --negative recording has no samples".into(),
+            });
         }
         negatives.push(d.samples);
     }
-    let ing = compose::Ingredients {
-        keywords: &keywords,
-        unknown: &unknown,
-        noise: &noise,
-        negatives: &negatives,
+    Ok(StreamAudio {
+        keywords,
+        unknown,
+        noise,
+        negatives,
         rate: run.config.mel.sample_rate,
-    };
+    })
+}
+
+/// Builds the labelled stream of `split` of `index` for `run`, whole, in memory.
+pub fn build_stream(
+    run: &LoadedRun,
+    index: &DatasetIndex,
+    split: Split,
+    cfg: &DetectConfig,
+) -> Result<(LabelledStream, usize, usize), TrainError> {
+    let a = stream_audio(run, index, split, cfg)?;
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
-    let s = compose::compose(&ing, cfg.minutes * 60.0, &mut rng);
-    Ok((s, keywords.len(), unknown.len()))
+    let s = compose::compose(&a.ingredients(), cfg.minutes * 60.0, &mut rng);
+    Ok((s, a.keywords.len(), a.unknown.len()))
+}
+
+/// Samples of a planned stream rendered and scored at a time (one minute at 16 kHz: 3.8 MB).
+const PIECE_SECONDS: usize = 60;
+
+/// Runs the detector over the planned stream, rendered a minute at a time, and scores every
+/// swept threshold: the same figures as [`measure`] on the whole stream, in memory that does
+/// not grow with the stream's length (beyond its labels).
+pub fn measure_plan(
+    run: &LoadedRun,
+    plan: &compose::StreamPlan<'_, ChaCha8Rng>,
+    cfg: &DetectConfig,
+) -> Result<(Vec<Outcome>, Outcome), TrainError> {
+    cfg.validate()?;
+    let rate = run.config.mel.sample_rate;
+    let classes = run.classes();
+    let mut thresholds = sweep_thresholds();
+    thresholds.push(cfg.threshold);
+    // One decision rule per threshold, each with the detections `(time, class, score)` it made.
+    type Rule = (crate::stream::Decider, Vec<(f32, usize, f32)>);
+    let mut deciders: Vec<Rule> = thresholds
+        .iter()
+        .map(|&t| {
+            (
+                crate::stream::Decider::new(classes, vec![t; classes.len()], cfg.refractory_s),
+                Vec::new(),
+            )
+        })
+        .collect();
+    let mut on_row = |t: f32, row: &[f32]| {
+        for (d, found) in deciders.iter_mut() {
+            if let Some((c, s)) = d.step(t, row) {
+                found.push((t, c, s));
+            }
+        }
+    };
+    let mut trace = crate::stream::TraceStream::new(run, cfg.hop_s, cfg.smooth)?;
+    let piece = (rate as usize * PIECE_SECONDS).max(1);
+    let mut buf = vec![0.0f32; piece.min(plan.len())];
+    let mut from = 0;
+    while from < plan.len() {
+        let n = piece.min(plan.len() - from);
+        plan.render(from, &mut buf[..n]);
+        trace.push(&buf[..n], &mut on_row)?;
+        from += n;
+    }
+    trace.finish(&mut on_row)?;
+    let labels = score::Labels {
+        segments: &plan.segments,
+        occurrences: &plan.occurrences,
+        samples: plan.len(),
+    };
+    let (window_s, tolerance_s) = windows(run, cfg);
+    let mut outcomes: Vec<Outcome> = thresholds
+        .iter()
+        .zip(&deciders)
+        .map(|(&t, (_, d))| score::score_labels(&labels, rate, d, t, window_s, tolerance_s))
+        .collect();
+    let at_threshold = outcomes.pop().ok_or_else(|| TrainError::Setting {
+        setting: "--threshold".into(),
+        problem: "no threshold to score".into(),
+    })?;
+    Ok((outcomes, at_threshold))
+}
+
+/// The scored window and the tolerance of a hit: the word must be inside the scored window,
+/// reported at most one window (plus the smoothing delay) after it ends.
+fn windows(run: &LoadedRun, cfg: &DetectConfig) -> (f32, f32) {
+    let window_s = run.config.clip_samples as f32 / run.config.mel.sample_rate as f32;
+    (window_s, window_s + cfg.smooth as f32 * cfg.hop_s)
 }
 
 /// Runs the detector over `stream` and scores every swept threshold.
@@ -287,21 +456,10 @@ pub fn measure(
     stream: &LabelledStream,
     cfg: &DetectConfig,
 ) -> Result<(Vec<Outcome>, Outcome), TrainError> {
-    if !(0.0..=1.0).contains(&cfg.threshold)
-        || !cfg.refractory_s.is_finite()
-        || cfg.refractory_s < 0.0
-    {
-        return Err(TrainError::Config(format!(
-            "threshold {} must be in [0, 1] and refractory {} s ≥ 0",
-            cfg.threshold, cfg.refractory_s
-        )));
-    }
+    cfg.validate()?;
     let rate = run.config.mel.sample_rate;
     let trace = PosteriorTrace::compute(run, &stream.samples, cfg.hop_s, cfg.smooth)?;
-    let window_s = run.config.clip_samples as f32 / rate as f32;
-    // The word must be inside the scored window: reported at most one window (plus the
-    // smoothing delay) after it ends.
-    let tolerance_s = window_s + cfg.smooth as f32 * cfg.hop_s;
+    let (window_s, tolerance_s) = windows(run, cfg);
     let at = |t: f32| {
         let d = trace.detections(run.classes(), t, cfg.refractory_s);
         score::score(stream, rate, &d, t, window_s, tolerance_s)
@@ -317,17 +475,32 @@ pub fn summarize(
     kw_clips: usize,
     unk_clips: usize,
 ) -> StreamSummary {
+    let labels = score::Labels {
+        segments: &stream.segments,
+        occurrences: &stream.occurrences,
+        samples: stream.samples.len(),
+    };
+    summarize_labels(&labels, rate, kw_clips, unk_clips)
+}
+
+/// [`summarize`] from a stream's labels and length.
+pub fn summarize_labels(
+    stream: &score::Labels,
+    rate: u32,
+    kw_clips: usize,
+    unk_clips: usize,
+) -> StreamSummary {
     let sr = rate as f64;
     let mut by: BTreeMap<String, f64> = BTreeMap::new();
     let mut covered = 0usize;
-    for g in &stream.segments {
+    for g in stream.segments {
         *by.entry(g.kind.name()).or_default() += (g.end - g.start) as f64 / sr;
         covered += g.end - g.start;
     }
     *by.entry(Kind::Silence.name()).or_default() +=
-        stream.samples.len().saturating_sub(covered) as f64 / sr;
+        stream.samples.saturating_sub(covered) as f64 / sr;
     StreamSummary {
-        hours: stream.samples.len() as f64 / sr / 3600.0,
+        hours: stream.samples as f64 / sr / 3600.0,
         keywords: stream.occurrences.len(),
         seconds_by_kind: by,
         keyword_clips: kw_clips,
@@ -343,21 +516,21 @@ pub fn detect_report(
     split: Split,
     cfg: &DetectConfig,
 ) -> Result<DetectReport, TrainError> {
-    if !(cfg.minutes.is_finite() && cfg.minutes >= 0.0) {
-        return Err(TrainError::Config(format!(
-            "detect: --minutes {} must be a number ≥ 0",
-            cfg.minutes
-        )));
-    }
+    cfg.validate()?;
     crate::eval::run_task(run, index)?;
-    let (stream, kw, unk) = build_stream(run, index, split, cfg)?;
-    if stream.samples.len() < run.config.clip_samples {
-        return Err(TrainError::Config(
-            "the stream is shorter than one window: give --minutes > 0 or a longer --negative recording"
+    let audio = stream_audio(run, index, split, cfg)?;
+    let ing = audio.ingredients();
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let plan = compose::plan(&ing, cfg.minutes * 60.0, &mut rng);
+    if plan.len() < run.config.clip_samples {
+        return Err(TrainError::Setting {
+            setting: "--minutes, --negative".into(),
+            problem: "the stream is shorter than one window: give --minutes > 0 or a longer \
+                      --negative recording"
                 .into(),
-        ));
+        });
     }
-    let (sweep, at_threshold) = measure(run, &stream, cfg)?;
+    let (sweep, at_threshold) = measure_plan(run, &plan, cfg)?;
     let budgets = BUDGETS
         .iter()
         .map(|&b| OperatingPoint {
@@ -374,7 +547,16 @@ pub fn detect_report(
             run.checkpoint_epoch,
         ),
         config: cfg.clone(),
-        stream: summarize(&stream, run.config.mel.sample_rate, kw, unk),
+        stream: summarize_labels(
+            &score::Labels {
+                segments: &plan.segments,
+                occurrences: &plan.occurrences,
+                samples: plan.len(),
+            },
+            run.config.mel.sample_rate,
+            audio.keywords.len(),
+            audio.unknown.len(),
+        ),
         sweep,
         at_threshold,
         budgets,
@@ -399,7 +581,10 @@ pub fn write_report(
     label: &str,
 ) -> Result<Vec<PathBuf>, TrainError> {
     let [json_path, csv_path, png_path] = output_files(stem);
-    let json = serde_json::to_vec_pretty(report).map_err(|e| TrainError::Config(e.to_string()))?;
+    let json = serde_json::to_vec_pretty(report).map_err(|cause| TrainError::Json {
+        path: json_path.clone(),
+        cause,
+    })?;
     crate::io::atomic_write_bytes(&json_path, &json)?;
     crate::io::atomic_write_bytes(&csv_path, &report.csv())?;
     let mut files = vec![json_path, csv_path];
@@ -422,8 +607,7 @@ pub fn write_report(
         &[(label.to_string(), pts)],
         &BUDGETS,
         floor,
-    )
-    .map_err(|e| TrainError::Config(format!("{}: {e}", png_path.display())))?;
+    )?;
     files.push(png_path);
     Ok(files)
 }
@@ -438,6 +622,7 @@ pub fn detect(
     split: Split,
     cfg: &DetectConfig,
 ) -> Result<(DetectReport, Vec<PathBuf>), TrainError> {
+    cfg.validate()?;
     let run = LoadedRun::open(dir, false)?;
     let (index, own) = crate::loaded::eval_index(&run.config, dir, data)?;
     let report = detect_report(&run, dir, &index, split, cfg)?;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::compose::LabelledStream;
+use super::compose::{LabelledStream, Occurrence, Segment, kind_at};
 
 /// The outcome at one threshold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,6 +59,33 @@ pub fn score(
     window_s: f32,
     tolerance_s: f32,
 ) -> Outcome {
+    let labels = Labels {
+        segments: &stream.segments,
+        occurrences: &stream.occurrences,
+        samples: stream.samples.len(),
+    };
+    score_labels(&labels, rate, detections, threshold, window_s, tolerance_s)
+}
+
+/// What scoring needs of a stream: its labels and its length, without its samples.
+pub struct Labels<'a> {
+    /// Every stretch, in order, without overlap.
+    pub segments: &'a [Segment],
+    /// Every keyword said, in order.
+    pub occurrences: &'a [Occurrence],
+    /// Samples in the stream.
+    pub samples: usize,
+}
+
+/// [`score`] against a stream's [`Labels`].
+pub fn score_labels(
+    stream: &Labels,
+    rate: u32,
+    detections: &[(f32, usize, f32)],
+    threshold: f32,
+    window_s: f32,
+    tolerance_s: f32,
+) -> Outcome {
     let sr = rate as f64;
     let mut hit = vec![false; stream.occurrences.len()];
     let mut latencies = Vec::new();
@@ -73,9 +100,8 @@ pub fn score(
         {
             first_open += 1;
         }
-        let in_reach = |o: &&super::compose::Occurrence| {
-            o.class == c && o.word_end as f64 / sr + tolerance_s as f64 >= t
-        };
+        let in_reach =
+            |o: &&Occurrence| o.class == c && o.word_end as f64 / sr + tolerance_s as f64 >= t;
         let candidates = stream.occurrences[first_open..]
             .iter()
             .enumerate()
@@ -103,7 +129,7 @@ pub fn score(
                     "repeat".to_string()
                 } else {
                     let mid = ((t - window_s as f64 / 2.0).max(0.0) * sr) as usize;
-                    stream.kind_at(mid).name()
+                    kind_at(stream.segments, mid).name()
                 };
                 *by_kind.entry(name).or_default() += 1;
             }
@@ -116,7 +142,7 @@ pub fn score(
     } else {
         hits as f64 / n as f64
     };
-    let hours = stream.samples.len() as f64 / sr / 3600.0;
+    let hours = stream.samples as f64 / sr / 3600.0;
     latencies.sort_by(f64::total_cmp);
     let pct = |q: f64| {
         if latencies.is_empty() {
@@ -155,7 +181,7 @@ pub fn at_budget(sweep: &[Outcome], fa_per_hour: f64) -> Option<&Outcome> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::compose::{Kind, Occurrence, Segment};
+    use super::super::compose::Kind;
     use super::*;
 
     fn stream() -> LabelledStream {

@@ -115,17 +115,27 @@ fn fold(parts: &CnnParts) -> Vec<Folded> {
 
 /// The ONNX bytes of a loaded run, and the number of nodes.
 pub fn onnx_bytes(run: &LoadedRun) -> Result<(Vec<u8>, usize), TrainError> {
+    let run_dir = || {
+        run.checkpoint
+            .parent()
+            .map_or_else(|| run.checkpoint.clone(), Path::to_path_buf)
+    };
     let KwsModel::Cnn(cnn) = &run.model else {
-        return Err(TrainError::Config(
-            "ONNX export supports the plain CNN (--model cnn) only; this run is BC-ResNet".into(),
-        ));
+        return Err(TrainError::RunDir {
+            path: run_dir(),
+            problem: "is a BC-ResNet run; ONNX export supports the plain CNN (--model cnn) only"
+                .into(),
+        });
     };
     let parts = cnn.parts();
     let cfg = run
         .config
         .model
         .as_ref()
-        .ok_or_else(|| TrainError::Config("run has no model".into()))?;
+        .ok_or_else(|| TrainError::RunDir {
+            path: run_dir(),
+            problem: "has no model section in its config.json".into(),
+        })?;
     let mut nodes = Vec::new();
     let mut inits = vec![
         tensor("norm_mean", &[], &[run.norm.mean]),
@@ -246,17 +256,19 @@ pub fn export_run(
 ) -> Result<ExportSummary, TrainError> {
     let info_file = info_path(out);
     if out.extension().is_none_or(|e| e != "onnx") {
-        return Err(TrainError::Config(format!(
-            "{}: the output file should end in .onnx (the JSON description is written beside it)",
-            out.display()
-        )));
+        return Err(TrainError::Setting {
+            setting: "--out".into(),
+            problem: format!(
+                "{} should end in .onnx (the JSON description is written beside it)",
+                out.display()
+            ),
+        });
     }
     for p in [out, info_file.as_path()] {
         if p.exists() && !force {
-            return Err(TrainError::Config(format!(
-                "{} exists; pass --force to overwrite it",
-                p.display()
-            )));
+            return Err(TrainError::Exists {
+                path: p.to_path_buf(),
+            });
         }
     }
     let run = LoadedRun::open(dir, last)?;
@@ -285,7 +297,10 @@ pub fn export_run(
         checkpoint_epoch: run.checkpoint_epoch,
         opset: OPSET,
     };
-    let json = serde_json::to_vec_pretty(&info).map_err(|e| TrainError::Config(e.to_string()))?;
+    let json = serde_json::to_vec_pretty(&info).map_err(|cause| TrainError::Json {
+        path: info_file.clone(),
+        cause,
+    })?;
     atomic_write_bytes(out, &bytes)?;
     atomic_write_bytes(&info_file, &json)?;
     Ok(ExportSummary {

@@ -117,27 +117,36 @@ impl ModelConfig {
     }
 
     /// Checks the configuration.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ModelConfigError> {
+        let bad = |field: &'static str, value: String, expected: &'static str| {
+            Err(ModelConfigError {
+                field,
+                value,
+                expected,
+            })
+        };
         if self.n_classes < 2 {
-            return Err(format!("n_classes = {} (need at least 2)", self.n_classes));
+            return bad("n_classes", self.n_classes.to_string(), "at least 2");
         }
         if self.n_mels == 0 || self.n_frames == 0 {
-            return Err(format!(
-                "input plane {} × {} is empty",
-                self.n_mels, self.n_frames
-            ));
+            return bad(
+                "input plane",
+                format!("{} × {}", self.n_mels, self.n_frames),
+                "non-empty",
+            );
         }
         if self.channels.is_empty() || self.channels.contains(&0) {
-            return Err(format!(
-                "channels {:?} must be non-empty and positive",
-                self.channels
-            ));
+            return bad(
+                "channels",
+                format!("{:?}", self.channels),
+                "non-empty and positive",
+            );
         }
         if self.arch == Arch::BcResNet && !(1..=8).contains(&self.width) {
-            return Err(format!("BC-ResNet width {} must be 1 to 8", self.width));
+            return bad("BC-ResNet width", self.width.to_string(), "1 to 8");
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            return Err(format!("dropout {} must be in [0, 1)", self.dropout));
+            return bad("dropout", self.dropout.to_string(), "in [0, 1)");
         }
         Ok(())
     }
@@ -149,6 +158,18 @@ impl ModelConfig {
             Arch::BcResNet => KwsModel::BcResNet(BcResNet::new(self, device)),
         }
     }
+}
+
+/// A [`ModelConfig`] field outside its range: the field, the value and the range.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field} {value} must be {expected}")]
+pub struct ModelConfigError {
+    /// The field (`channels`).
+    pub field: &'static str,
+    /// The value given.
+    pub value: String,
+    /// The allowed range, in words.
+    pub expected: &'static str,
 }
 
 /// A keyword-spotting network of any [`Arch`].
@@ -216,7 +237,10 @@ mod tests {
         assert_eq!("cnn".parse::<Arch>(), Ok(Arch::Cnn));
         assert!("resnet".parse::<Arch>().is_err());
         let mut c = ModelConfig::bcresnet(12, 40, 101, 9);
-        assert!(c.validate().is_err());
+        assert_eq!(
+            c.validate().unwrap_err().to_string(),
+            "BC-ResNet width 9 must be 1 to 8"
+        );
         c.width = 8;
         assert!(c.validate().is_ok());
     }

@@ -173,6 +173,7 @@ pub fn train(
                         .into(),
             });
         }
+        check_new_run_folder(&paths)?;
         // The data folder is recorded as an absolute path, so that the run can be evaluated
         // from any working directory.
         let mut cfg = cfg.clone();
@@ -183,7 +184,19 @@ pub fn train(
         }
         (cfg, None)
     };
-    cfg.validate().map_err(TrainError::Config)?;
+    cfg.validate().map_err(|e| {
+        if resume {
+            TrainError::RunDir {
+                path: paths.config(),
+                problem: format!("is not a valid run configuration: {e}"),
+            }
+        } else {
+            TrainError::Setting {
+                setting: "train".into(),
+                problem: e.to_string(),
+            }
+        }
+    })?;
     let mixer: RandomMix = cfg.mix.parse()?;
     crate::io::create_dir_all(out)?;
     let _lock = lock_run(&paths)?;
@@ -219,14 +232,22 @@ pub fn train(
             cfg.seed,
         );
         cfg.normalization = Some(Normalization::fit(&train_clean));
-        let json =
-            serde_json::to_vec_pretty(&cfg).map_err(|e| TrainError::Config(e.to_string()))?;
+        let json = serde_json::to_vec_pretty(&cfg).map_err(|cause| TrainError::Json {
+            path: paths.config(),
+            cause,
+        })?;
         atomic_write_bytes(&paths.config(), &json)?;
     }
     let (model_cfg, norm, _) = check_run_config(&cfg, &paths.config())?;
     let mixer = mixer_for_standardised(&mixer, &norm)?;
 
-    let base_device = cfg.backend.device().map_err(TrainError::Config)?;
+    let base_device = cfg
+        .backend
+        .device()
+        .map_err(|problem| TrainError::Setting {
+            setting: "--backend".into(),
+            problem,
+        })?;
     let device = base_device.clone().autodiff();
     device.seed(cfg.seed);
     let mut model = model_cfg.init(&device);
@@ -358,9 +379,10 @@ pub fn train(
             });
             for s in 0..steps_per_epoch {
                 let t_wait = Instant::now();
-                let msg = rx
-                    .recv()
-                    .map_err(|_| TrainError::Config("data pipeline stopped".into()))?;
+                let msg = rx.recv().map_err(|_| TrainError::PipelineStopped {
+                    made: s,
+                    steps: steps_per_epoch,
+                })?;
                 wait += t_wait.elapsed();
                 let (batch, targets) = msg?;
                 let b = batch.labels.len();
@@ -413,7 +435,8 @@ pub fn train(
             &data.valid,
             n_classes,
             cfg.eval_batch_size,
-        );
+            &format!("{} (the model after epoch {})", out.display(), epoch + 1),
+        )?;
         state.epoch = epoch + 1;
         state.rng.next_epoch = epoch + 1;
         let m = EpochMetrics {
@@ -469,7 +492,8 @@ pub fn train(
         &data.test,
         n_classes,
         cfg.eval_batch_size,
-    );
+        &best.checkpoint_name(),
+    )?;
     let source = || EvalSource::now(&cfg.data, &cfg.task, &paths.best(), best.checkpoint_epoch);
     let test = EvalReport::new(&cfg.classes, "test", test).with_source(source());
     let indomain = if data.indomain.is_empty() {
@@ -490,7 +514,8 @@ pub fn train(
             &data.indomain,
             n_classes,
             cfg.eval_batch_size,
-        );
+            &best.checkpoint_name(),
+        )?;
         Some(EvalReport::new(&cfg.classes, "indomain", c).with_source(source()))
     };
     summary_test_files(&paths, &test, indomain.as_ref())?;
@@ -506,6 +531,48 @@ pub fn train(
     };
     write_report(&paths, &cfg, &summary)?;
     Ok(summary)
+}
+
+/// A new run's folder must not exist yet, be empty, or hold only the `train.lock` an earlier
+/// start left before it wrote `config.json`: a folder of the user's own files is refused, so
+/// that training never replaces a file it did not create.
+fn check_new_run_folder(paths: &RunPaths) -> Result<(), TrainError> {
+    let io = |cause: std::io::Error| TrainError::Io {
+        path: paths.dir.clone(),
+        cause,
+    };
+    let entries = match std::fs::read_dir(&paths.dir) {
+        Ok(rd) => rd,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io(e)),
+    };
+    let lock = paths.lock();
+    let mut foreign = Vec::new();
+    for e in entries {
+        let p = e.map_err(io)?.path();
+        if p != lock {
+            foreign.push(p.file_name().map_or_else(
+                || p.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ));
+        }
+    }
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    foreign.sort();
+    let shown = if foreign.len() > 5 {
+        format!("{}, … ({} entries)", foreign[..5].join(", "), foreign.len())
+    } else {
+        foreign.join(", ")
+    };
+    Err(TrainError::RunDir {
+        path: paths.dir.clone(),
+        problem: format!(
+            "is not empty and is not a randommix run (it holds {shown}); a new run needs a new or \
+             empty folder, so that none of these files is replaced: choose another --out"
+        ),
+    })
 }
 
 fn summary_test_files(
