@@ -117,3 +117,65 @@ fn train_without_data_says_where_the_bundled_data_is() {
         "a failed start left files behind"
     );
 }
+
+#[test]
+fn eval_scores_a_folder_holding_only_some_of_the_keywords() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = common::tiny_run(tmp.path());
+    // A user's own recordings of one keyword ("no") and one other word, no "yes" folder.
+    let mine = tmp.path().join("mine");
+    tiny_dataset(&mine);
+    std::fs::remove_dir_all(mine.join("yes")).unwrap();
+    for list in ["validation_list.txt", "testing_list.txt"] {
+        let p = mine.join(list);
+        let kept: String = std::fs::read_to_string(&p)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("yes/"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        std::fs::write(p, kept).unwrap();
+    }
+    let r = common::run(&[
+        "eval",
+        "--run",
+        run.to_str().unwrap(),
+        "--data",
+        mine.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(r.ok, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let classes: Vec<&str> = v["classes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(classes, ["_silence_", "_unknown_", "yes", "no"]);
+    let samples = |name: &str| {
+        v["per_class"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["class"] == name)
+            .unwrap()["samples"]
+            .as_u64()
+            .unwrap()
+    };
+    assert_eq!(samples("yes"), 0);
+    assert_eq!(samples("no"), 1);
+
+    // A folder with none of the run's words is refused, naming it.
+    let none = tmp.path().join("none");
+    std::fs::create_dir_all(none.join("cat")).unwrap();
+    std::fs::copy(
+        mine.join("cat/s0_nohash_0.wav"),
+        none.join("cat/s0_nohash_0.wav"),
+    )
+    .unwrap();
+    let r = common::run(&["eval", "--run", run.to_str().unwrap(), "--data", none.to_str().unwrap()]);
+    assert!(!r.ok);
+    assert!(r.stderr.contains("none of the run's words"), "{}", r.stderr);
+    assert!(r.stderr.contains("none"), "{}", r.stderr);
+}

@@ -263,20 +263,48 @@ pub fn argmax(v: &[f32]) -> usize {
     best
 }
 
-/// The run's task resolved against a dataset; an error when the dataset gives other classes
-/// than the run was trained on.
+/// The run's task over a dataset: the run's own classes, in its label order.
+///
+/// A folder may hold only some of the run's words (a user's own recordings of two keywords,
+/// say): the missing classes have no samples and their accuracy is not measured. It must hold
+/// at least one of them, and for the all-words task no word the run was not trained on.
 pub fn run_task(run: &LoadedRun, index: &DatasetIndex) -> Result<Task, TrainError> {
-    let task = Task::resolve(&run.config.task, index)?;
-    if task.classes != run.config.classes {
+    let classes = &run.config.classes;
+    let problem = match &run.config.task {
+        TaskSpec::Twelve { words, .. } => (!words.iter().any(|w| index.words.contains(w)))
+            .then(|| {
+                format!(
+                    "holds none of the run's words ({}); words there: {}",
+                    words.join(" "),
+                    index.words.join(" ")
+                )
+            }),
+        TaskSpec::All => {
+            let unknown: Vec<&str> = index
+                .words
+                .iter()
+                .filter(|w| !classes.contains(w))
+                .map(String::as_str)
+                .collect();
+            (!unknown.is_empty()).then(|| {
+                format!(
+                    "holds words the run was not trained on ({}); the run's classes: {}",
+                    unknown.join(" "),
+                    classes.join(" ")
+                )
+            })
+        }
+    };
+    if let Some(problem) = problem {
         return Err(TrainError::RunDir {
             path: index.root.clone(),
-            problem: format!(
-                "this dataset gives classes {:?}, the run was trained on {:?}",
-                task.classes, run.config.classes
-            ),
+            problem,
         });
     }
-    Ok(task)
+    Ok(Task {
+        spec: run.config.task.clone(),
+        classes: classes.clone(),
+    })
 }
 
 /// The items of a split of a dataset, as the run defines them (same task, same seed).
