@@ -502,6 +502,8 @@ pub struct TraceStream<'a> {
     /// Window ends waiting for a full batch.
     pending: Vec<usize>,
     smoother: Smoother,
+    /// Samples pushed so far (the end-of-stream padding included).
+    samples: usize,
 }
 
 impl<'a> TraceStream<'a> {
@@ -530,6 +532,7 @@ impl<'a> TraceStream<'a> {
             next_end: n_frames.saturating_sub(1),
             pending: Vec::new(),
             smoother: Smoother::new(smooth),
+            samples: 0,
         })
     }
 
@@ -541,6 +544,7 @@ impl<'a> TraceStream<'a> {
         on_row: &mut dyn FnMut(f32, &[f32]),
     ) -> Result<(), TrainError> {
         let buf = &mut self.buf;
+        self.samples += samples.len();
         self.frames.push(samples, &mut |f| buf.extend_from_slice(f));
         let total = self.frames.frames();
         while self.n_frames > 0 && self.next_end < total {
@@ -554,8 +558,16 @@ impl<'a> TraceStream<'a> {
         Ok(())
     }
 
-    /// Evaluates the windows still waiting (the last, partial batch). Call once, at the end.
+    /// Flushes the end of the recording, as [`Spotter::finish`] does: the last frames are
+    /// completed with zeros as the offline front end pads a clip (a recording shorter than one
+    /// clip is padded to a clip), so that a word at the very end is scored; then the windows
+    /// still waiting (the last, partial batch) are evaluated. Call once, at the end.
     pub fn finish(&mut self, on_row: &mut dyn FnMut(f32, &[f32])) -> Result<(), TrainError> {
+        if self.samples > 0 {
+            let short = self.run.config.clip_samples.saturating_sub(self.samples);
+            let pad = vec![0.0; short + self.frames.n_fft / 2];
+            self.push(&pad, on_row)?;
+        }
         if !self.pending.is_empty() {
             self.evaluate(on_row)?;
         }
