@@ -578,4 +578,9 @@ fn batched_posteriors_give_the_streaming_detections() {
         );
         assert!((s - bs).abs() < 1e-4, "{s} vs {bs}");
     }
+    // The end of a recording is flushed: one clip of exactly one second is scored once (its
+    // last frames completed with zeros, as the offline front end pads it); before, the
+    // batched trace never completed a window on it.
+    let one = PosteriorTrace::compute(&lr, &stream.samples[..16_000], 0.1, 3).unwrap();
+    assert_eq!(one.times.len(), 1, "{:?}", one.times);
 }
