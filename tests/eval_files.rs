@@ -174,7 +174,13 @@ fn eval_scores_a_folder_holding_only_some_of_the_keywords() {
         none.join("cat/s0_nohash_0.wav"),
     )
     .unwrap();
-    let r = common::run(&["eval", "--run", run.to_str().unwrap(), "--data", none.to_str().unwrap()]);
+    let r = common::run(&[
+        "eval",
+        "--run",
+        run.to_str().unwrap(),
+        "--data",
+        none.to_str().unwrap(),
+    ]);
     assert!(!r.ok);
     assert!(r.stderr.contains("none of the run's words"), "{}", r.stderr);
     assert!(r.stderr.contains("none"), "{}", r.stderr);

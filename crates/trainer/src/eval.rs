@@ -271,14 +271,15 @@ pub fn argmax(v: &[f32]) -> usize {
 pub fn run_task(run: &LoadedRun, index: &DatasetIndex) -> Result<Task, TrainError> {
     let classes = &run.config.classes;
     let problem = match &run.config.task {
-        TaskSpec::Twelve { words, .. } => (!words.iter().any(|w| index.words.contains(w)))
-            .then(|| {
+        TaskSpec::Twelve { words, .. } => {
+            (!words.iter().any(|w| index.words.contains(w))).then(|| {
                 format!(
                     "holds none of the run's words ({}); words there: {}",
                     words.join(" "),
                     index.words.join(" ")
                 )
-            }),
+            })
+        }
         TaskSpec::All => {
             let unknown: Vec<&str> = index
                 .words
