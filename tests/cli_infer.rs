@@ -363,6 +363,8 @@ fn compare_produces_table_and_chart() {
     let out = tmp.path().join("cmp");
     let args = [
         "compare",
+        "--data",
+        "data/synthetic",
         "--modes",
         "none,randommix",
         "--seeds",
@@ -384,15 +386,22 @@ fn compare_produces_table_and_chart() {
     );
     for row in results.lines().skip(1) {
         // The mix column is quoted when the spec holds commas: count from the end
-        // (fa_per_hour, false_reject_rate, dir).
-        let f: Vec<&str> = row.rsplitn(4, ',').collect();
-        assert!(f[2].parse::<f64>().is_ok(), "no FA/h in {row}");
+        // (fa_per_hour, false_reject_rate, secondary_test_acc, dir).
+        let f: Vec<&str> = row.rsplitn(5, ',').collect();
+        assert!(f[3].parse::<f64>().is_ok(), "no FA/h in {row}");
     }
     for f in ["summary.md", "summary.csv", "results.csv", "accuracy.png"] {
         assert!(out.join(f).is_file(), "missing {f}");
     }
     let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
-    assert_eq!(md.lines().count(), 4, "{md}");
+    // The table (header, rule, one row per mode), then the per-class table.
+    let table: Vec<&str> = md.lines().take_while(|l| !l.is_empty()).collect();
+    assert_eq!(table.len(), 4, "{md}");
+    assert!(table[0].contains("paired"), "{md}");
+    assert!(
+        md.contains("per class") && md.contains("| `none` | "),
+        "{md}"
+    );
     let png = png::Decoder::new(std::io::BufReader::new(
         std::fs::File::open(out.join("accuracy.png")).unwrap(),
     ));
