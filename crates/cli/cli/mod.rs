@@ -114,7 +114,7 @@ pub struct RecipeArgs {
     /// BC-ResNet width factor (1-8).
     #[arg(long, default_value_t = 1)]
     pub width: usize,
-    /// Share of the epochs at the end trained without mixing (0.15 of 30 = the last 4.5, rounded: 5).
+    /// Share of the epochs at the end trained without mixing (0.15 of the default 60 = the last 9).
     #[arg(long, default_value_t = TrainConfig::default().mix_off_share)]
     pub mix_off_share: f64,
     /// Label smoothing ε (0 = off).

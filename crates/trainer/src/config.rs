@@ -131,7 +131,7 @@ impl Default for TrainConfig {
             data: PathBuf::from(DEFAULT_DATA),
             extra_data: DEFAULT_EXTRA_DATA.iter().map(PathBuf::from).collect(),
             task: TaskSpec::default(),
-            epochs: 30,
+            epochs: 60,
             batch_size: 64,
             lr: 3e-3,
             weight_decay: 1e-2,
