@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::{assert_fails_naming, run};
+use common::{assert_fails_naming, run, sections};
 
 fn run_cmd(args: &[String]) -> common::Run {
     run(args)
@@ -92,18 +92,6 @@ fn robustness_refuses_nonsense_severities() {
             out.display()
         );
     }
-}
-
-/// `(offset, length)` of the sections of a checkpoint: state, model, optimizer.
-fn sections(b: &[u8]) -> Vec<(usize, usize)> {
-    let mut pos = 8;
-    let mut out = Vec::new();
-    for _ in 0..3 {
-        let len = u64::from_le_bytes(b[pos..pos + 8].try_into().unwrap()) as usize;
-        out.push((pos + 8, len));
-        pos += 8 + len;
-    }
-    out
 }
 
 /// The checkpoint `ckpt` rewritten in the old `RMXCKPT1` format (no checksum) with NaN over

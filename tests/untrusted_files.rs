@@ -7,7 +7,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{assert_fails_naming, leftovers, pcm16, run, tiny_run, tone};
+use common::{assert_fails_naming, leftovers, pcm16, run, sections, tiny_run, tone};
 
 fn s(p: &Path) -> String {
     p.to_str().unwrap().to_string()
@@ -22,18 +22,6 @@ fn copy_run(src: &Path, dst: &Path) {
             std::fs::copy(&p, dst.join(p.file_name().unwrap())).unwrap();
         }
     }
-}
-
-/// `(offset, length)` of the sections of a checkpoint: state, model, optimizer.
-fn sections(b: &[u8]) -> Vec<(usize, usize)> {
-    let mut pos = 8;
-    let mut out = Vec::new();
-    for _ in 0..3 {
-        let len = u64::from_le_bytes(b[pos..pos + 8].try_into().unwrap()) as usize;
-        out.push((pos + 8, len));
-        pos += 8 + len;
-    }
-    out
 }
 
 /// Runs `eval` and `predict` on `run_dir` and checks both fail naming `file` and `problem`.

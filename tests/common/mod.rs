@@ -255,3 +255,15 @@ pub fn tiny_run(tmp: &Path) -> PathBuf {
     assert!(r.ok, "training the tiny run failed:\n{}", r.stderr);
     out
 }
+
+/// `(offset, length)` of the sections of a checkpoint: state, model, optimizer.
+pub fn sections(b: &[u8]) -> Vec<(usize, usize)> {
+    let mut pos = 8;
+    let mut out = Vec::new();
+    for _ in 0..3 {
+        let len = u64::from_le_bytes(b[pos..pos + 8].try_into().unwrap()) as usize;
+        out.push((pos + 8, len));
+        pos += 8 + len;
+    }
+    out
+}
