@@ -699,12 +699,14 @@ fn check_outputs<'a>(
     for p in paths {
         if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
             // Name the output the user asked for, and the folder that could not be made.
-            crate::io::create_dir_all(dir).map_err(|e| WriteError {
-                path: p.to_path_buf(),
-                cause: std::io::Error::new(
-                    e.cause.kind(),
-                    format!("cannot create its folder {}: {}", dir.display(), e.cause),
-                ),
+            crate::io::create_dir_all(dir).map_err(|e| {
+                WriteError::new(
+                    p,
+                    std::io::Error::new(
+                        e.cause.kind(),
+                        format!("cannot create its folder {}: {}", dir.display(), e.cause),
+                    ),
+                )
             })?;
         }
     }
