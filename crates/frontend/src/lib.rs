@@ -24,3 +24,8 @@ pub use rand;
 pub mod audio;
 pub mod features;
 pub mod io;
+
+/// The README's code blocks, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
