@@ -88,6 +88,8 @@ fn main() -> Result<(), Box<dyn Error>> {
                     m.iter().filter(|&&k| k).count(),
                     m.len()
                 ),
+                // `MixMask` is non-exhaustive: footprints may be added.
+                other => format!("{other:?}"),
             };
             let mode = r.mode.map_or("none".to_string(), |m| m.to_string());
             println!(

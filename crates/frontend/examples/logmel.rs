@@ -2,7 +2,8 @@
 //!
 //!     cargo run --release -p randommix-frontend --example logmel [clip.wav]
 //!
-//! Without an argument it reads `data/synthetic/yes/02155165_nohash_0.wav` (the bundled set); prints the
+//! Without an argument it reads the crate's test clip `tests/data/logmel_ref/yes_0a495d81.wav`
+//! (shipped with the crate, so the example also runs from the published package); prints the
 //! shape and a few statistics of the log-mel and of a Griffin-Lim reconstruction.
 
 use std::error::Error;
@@ -17,7 +18,9 @@ fn main() -> Result<(), Box<dyn Error>> {
     let path = std::env::args_os()
         .nth(1)
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("data/synthetic/yes/02155165_nohash_0.wav"));
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/logmel_ref/yes_0a495d81.wav")
+        });
     // 16 kHz mono, padded or cropped to 1 s; other rates and formats are converted.
     let clip = load_clip(&path, CLIP_SAMPLES)?;
     let cfg = MelConfig::default(); // n_fft 480, hop 160, 40 Slaney mels, power 2, dB

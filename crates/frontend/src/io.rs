@@ -9,14 +9,26 @@ use std::path::{Path, PathBuf};
 /// An output error that names the path it was writing.
 ///
 /// The cause is part of the message (and deliberately not chained as `source()`, so that
-/// `{:#}` does not print it twice).
+/// `{:#}` does not print it twice). The fields are public to read; the struct is
+/// `#[non_exhaustive]`, built with [`WriteError::new`].
 #[derive(Debug, thiserror::Error)]
 #[error("cannot write {path}: {cause}")]
+#[non_exhaustive]
 pub struct WriteError {
     /// The file that could not be written.
     pub path: PathBuf,
     /// The underlying I/O error.
     pub cause: io::Error,
+}
+
+impl WriteError {
+    /// The error `cause` met while writing `path`.
+    pub fn new(path: impl Into<PathBuf>, cause: io::Error) -> Self {
+        WriteError {
+            path: path.into(),
+            cause,
+        }
+    }
 }
 
 fn parent_dir(path: &Path) -> &Path {

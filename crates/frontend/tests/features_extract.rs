@@ -84,11 +84,7 @@ fn other_configs_change_the_shape() {
     let tmp = tempfile::tempdir().unwrap();
     let files = dataset(tmp.path());
     let out = tmp.path().join("x.npy");
-    let cfg = MelConfig {
-        n_mels: 64,
-        hop_length: 128,
-        ..Default::default()
-    };
+    let cfg = MelConfig::default().with_n_mels(64).with_hop_length(128);
     let s = extract_to_npy(&files, &out, &cfg).unwrap();
     assert_eq!(s.shape, [3, 64, 126]);
 }
@@ -113,10 +109,7 @@ fn errors_name_the_file_and_write_nothing() {
     let e = extract_to_npy(&[tmp.path().join("missing")], &out, &MelConfig::default()).unwrap_err();
     assert!(e.to_string().contains("missing"), "{e}");
 
-    let cfg = MelConfig {
-        hop_length: 0,
-        ..Default::default()
-    };
+    let cfg = MelConfig::default().with_hop_length(0);
     let e = extract_to_npy(&files, &out, &cfg).unwrap_err();
     assert!(e.to_string().contains("hop_length"), "{e}");
 

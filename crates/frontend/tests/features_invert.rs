@@ -66,10 +66,7 @@ fn griffin_lim_converges_on_a_true_magnitude() {
         })
         .collect();
     let target = stft_magnitude(&x, &cfg).unwrap();
-    let opts = GriffinLimConfig {
-        n_iter: 100,
-        ..Default::default()
-    };
+    let opts = GriffinLimConfig::default().with_n_iter(100);
     let inv = MelInverter::new(&cfg, &opts).unwrap();
     let y = inv
         .griffin_lim(target.view(), &mut ChaCha8Rng::seed_from_u64(1))
@@ -77,7 +74,7 @@ fn griffin_lim_converges_on_a_true_magnitude() {
     let sc = spectral_convergence(target.view(), &y, &cfg).unwrap();
     assert!(sc < 0.1, "SC {sc}");
     // Fewer iterations converge less.
-    let few = MelInverter::new(&cfg, &GriffinLimConfig { n_iter: 2, ..opts })
+    let few = MelInverter::new(&cfg, &opts.with_n_iter(2))
         .unwrap()
         .griffin_lim(target.view(), &mut ChaCha8Rng::seed_from_u64(1))
         .unwrap();
@@ -108,11 +105,9 @@ fn options_and_errors() {
     let cfg = MelConfig::default();
     let inv = MelInverter::new(
         &cfg,
-        &GriffinLimConfig {
-            length: Some(12_345),
-            n_iter: 3,
-            ..Default::default()
-        },
+        &GriffinLimConfig::default()
+            .with_length(12_345)
+            .with_n_iter(3),
     )
     .unwrap();
     let lm = Array2::<f32>::from_elem((40, 101), -30.0);
@@ -129,14 +124,7 @@ fn options_and_errors() {
     let empty = Array2::<f32>::zeros((40, 0));
     assert!(inv.invert(empty.view(), &mut rng).is_err());
 
-    let e = MelInverter::new(
-        &cfg,
-        &GriffinLimConfig {
-            momentum: -0.5,
-            ..Default::default()
-        },
-    )
-    .unwrap_err();
+    let e = MelInverter::new(&cfg, &GriffinLimConfig::default().with_momentum(-0.5)).unwrap_err();
     assert!(e.to_string().contains("momentum"), "{e}");
 
     // Spectral convergence of a signal against its own magnitude is 0, of silence 1.

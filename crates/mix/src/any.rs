@@ -11,8 +11,10 @@ use crate::{
 };
 
 /// The settings of one mode, for building an [`AnyMixer`] or a
-/// [`RandomMix`](crate::RandomMix) candidate.
+/// [`RandomMix`](crate::RandomMix) candidate. One variant per [`Mode`], and like [`Mode`]
+/// `#[non_exhaustive]`. Build one with the variant or with `From` (`config.into()`).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub enum ModeConfig {
     /// [`Mixup`] settings.
     Mixup(MixupConfig),
@@ -84,7 +86,9 @@ impl From<FMixConfig> for ModeConfig {
 
 /// Any one of the four modes, chosen at run time, as a value (`Clone`, `Debug`, its
 /// [`ModeConfig`] at hand). A `Box<dyn Mixer>` works too; this enum needs no allocation.
+/// One variant per [`Mode`], and like [`Mode`] `#[non_exhaustive]`.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum AnyMixer {
     /// A [`Mixup`].
     Mixup(Mixup),

@@ -7,7 +7,11 @@ use crate::engine::{Dims, Draws};
 use crate::{Granularity, MixConfigError, Mode, Rect, Region};
 
 /// Settings for [`CutMix`].
+///
+/// Start from [`CutMixConfig::default()`] and change what you need with the `with_*` methods
+/// (or by assigning the public fields); the struct is `#[non_exhaustive]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct CutMixConfig {
     /// Beta parameter: the target box area is `(1 − λ)·H·W` with `λ ~ Beta(α, α)`. Default 1.
     pub alpha: f64,
@@ -28,6 +32,29 @@ impl Default for CutMixConfig {
     }
 }
 
+impl CutMixConfig {
+    /// Sets [`alpha`](Self::alpha), the Beta parameter.
+    #[must_use]
+    pub fn with_alpha(mut self, alpha: f64) -> Self {
+        self.alpha = alpha;
+        self
+    }
+
+    /// Sets [`region`](Self::region): where boxes go.
+    #[must_use]
+    pub fn with_region(mut self, region: Region) -> Self {
+        self.region = region;
+        self
+    }
+
+    /// Sets [`per`](Self::per): one box per batch or per sample.
+    #[must_use]
+    pub fn with_per(mut self, per: Granularity) -> Self {
+        self.per = per;
+        self
+    }
+}
+
 /// CutMix: the cells of a box are taken from the partner.
 ///
 /// With `λ ~ Beta(α, α)` and [`Region::Full`], the box is `round(H·√(1−λ))` rows by
@@ -45,7 +72,7 @@ impl Default for CutMixConfig {
 /// use rand_chacha::ChaCha8Rng;
 /// use randommix_mix::{CutMix, CutMixConfig, Mixer, Region};
 ///
-/// let cutmix = CutMix::new(CutMixConfig { region: Region::TimeStrips, ..Default::default() })?;
+/// let cutmix = CutMix::new(CutMixConfig::default().with_region(Region::TimeStrips))?;
 /// let x = Array4::from_shape_fn((2, 1, 40, 101), |(b, _, _, _)| b as f32);
 /// let y = Array2::from_shape_fn((2, 2), |(b, k)| if b == k { 1.0 } else { 0.0 });
 /// let mixed = cutmix.mix(x.view(), y.view(), &mut ChaCha8Rng::seed_from_u64(3))?;
@@ -104,12 +131,7 @@ impl Draws for &CutMix {
             Region::FreqBands => (0, w),
             _ => clipped_span(rng.random_range(0..w), cut_w.min(w), w),
         };
-        let rect = Rect {
-            top,
-            left,
-            height,
-            width,
-        };
+        let rect = Rect::new(top, left, height, width);
         let n = d.plane_len();
         Draw::Cut {
             rect,

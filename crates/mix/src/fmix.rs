@@ -15,7 +15,11 @@ use crate::engine::{Dims, Draws};
 use crate::{Granularity, MixConfigError, Mode, Region};
 
 /// Settings for [`FMix`].
+///
+/// Start from [`FMixConfig::default()`] and change what you need with the `with_*` methods
+/// (or by assigning the public fields); the struct is `#[non_exhaustive]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct FMixConfig {
     /// Beta parameter for the share of cells kept from the original, `λ ~ Beta(α, α)`.
     /// Default 1.
@@ -38,6 +42,36 @@ impl Default for FMixConfig {
             region: Region::Full,
             per: Granularity::Batch,
         }
+    }
+}
+
+impl FMixConfig {
+    /// Sets [`alpha`](Self::alpha), the Beta parameter.
+    #[must_use]
+    pub fn with_alpha(mut self, alpha: f64) -> Self {
+        self.alpha = alpha;
+        self
+    }
+
+    /// Sets [`decay`](Self::decay), the decay power of the spectrum.
+    #[must_use]
+    pub fn with_decay(mut self, decay: f64) -> Self {
+        self.decay = decay;
+        self
+    }
+
+    /// Sets [`region`](Self::region): 2-D masks, or 1-D masks along time or frequency.
+    #[must_use]
+    pub fn with_region(mut self, region: Region) -> Self {
+        self.region = region;
+        self
+    }
+
+    /// Sets [`per`](Self::per): one mask per batch or per sample.
+    #[must_use]
+    pub fn with_per(mut self, per: Granularity) -> Self {
+        self.per = per;
+        self
     }
 }
 

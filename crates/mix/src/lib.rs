@@ -30,6 +30,16 @@
 //! be shared between data-loading threads. FMix plans its FFTs for each plane shape on first
 //! use and keeps the plans. [`Mixer`] is object-safe (`Box<dyn Mixer>`, `&dyn Mixer`).
 //!
+//! # Growing without breaking
+//!
+//! The settings and records are `#[non_exhaustive]` structs with public fields: read and
+//! assign the fields freely, and build values from `Default` plus the `with_*` methods
+//! (`MixupConfig::default().with_alpha(0.4)`) or the constructors ([`Candidate::new`],
+//! [`Rect::new`], [`MixRecord::new`]), not with struct literals. The enums that may gain
+//! variants ([`Mode`], [`ModeConfig`], [`AnyMixer`], [`MixMask`], [`Region`],
+//! [`Granularity`] and the errors) are `#[non_exhaustive]` too. [`ndarray`] and [`rand`] are
+//! re-exported, so callers can use the versions this crate was built with.
+//!
 //! # Files
 //!
 //! One mode per file (`mixup.rs`, `cutmix.rs`, `resizemix.rs`, `fmix.rs`; `any.rs` for a mode
@@ -78,6 +88,9 @@ mod resizemix;
 mod spec;
 #[cfg(test)]
 mod tests;
+
+pub use ndarray;
+pub use rand;
 
 pub use self::any::{AnyMixer, ModeConfig};
 pub use self::cutmix::{CutMix, CutMixConfig};

@@ -7,7 +7,20 @@ use crate::engine::{Dims, Draws};
 use crate::{Granularity, MixConfigError, Mode};
 
 /// Settings for [`Mixup`].
+///
+/// Start from [`MixupConfig::default()`] and change what you need with the `with_*` methods
+/// (or by assigning the public fields); the struct is `#[non_exhaustive]`, so settings can be
+/// added without breaking callers.
+///
+/// ```
+/// use randommix_mix::{Granularity, MixupConfig};
+///
+/// let config = MixupConfig::default().with_alpha(0.4).with_per(Granularity::Sample);
+/// assert_eq!((config.alpha, config.per, config.db_per_unit), (0.4, Granularity::Sample, None));
+/// assert_eq!(MixupConfig::default().with_db_per_unit(1.0).db_per_unit, Some(1.0));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct MixupConfig {
     /// Beta parameter: `λ ~ Beta(α, α)`. Default 1 (λ uniform on `[0, 1]`); smaller values
     /// keep samples closer to one of the two (0.2–0.4 is common on ImageNet).
@@ -34,6 +47,30 @@ impl Default for MixupConfig {
     }
 }
 
+impl MixupConfig {
+    /// Sets [`alpha`](Self::alpha), the Beta parameter.
+    #[must_use]
+    pub fn with_alpha(mut self, alpha: f64) -> Self {
+        self.alpha = alpha;
+        self
+    }
+
+    /// Sets [`per`](Self::per): one `λ` per batch or per sample.
+    #[must_use]
+    pub fn with_per(mut self, per: Granularity) -> Self {
+        self.per = per;
+        self
+    }
+
+    /// Sets [`db_per_unit`](Self::db_per_unit): `1.0` (or `Some(1.0)`) adds dB values as
+    /// powers, `None` adds the values themselves.
+    #[must_use]
+    pub fn with_db_per_unit(mut self, db_per_unit: impl Into<Option<f64>>) -> Self {
+        self.db_per_unit = db_per_unit.into();
+        self
+    }
+}
+
 /// Mixup: `x'_i = λ·x_i + (1 − λ)·x_π(i)`, `λ ~ Beta(α, α)` (or the same sum taken as powers,
 /// [`MixupConfig::db_per_unit`]).
 ///
@@ -47,7 +84,7 @@ impl Default for MixupConfig {
 /// use rand_chacha::ChaCha8Rng;
 /// use randommix_mix::{Granularity, Mixer, Mixup, MixupConfig};
 ///
-/// let mixup = Mixup::new(MixupConfig { alpha: 0.4, per: Granularity::Sample, db_per_unit: None })?;
+/// let mixup = Mixup::new(MixupConfig::default().with_alpha(0.4).with_per(Granularity::Sample))?;
 /// let x = Array4::from_shape_fn((4, 1, 40, 101), |(b, _, _, _)| b as f32);
 /// let y = Array2::from_shape_fn((4, 4), |(b, k)| if b == k { 1.0 } else { 0.0 });
 /// let mixed = mixup.mix(x.view(), y.view(), &mut ChaCha8Rng::seed_from_u64(0))?;

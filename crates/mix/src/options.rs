@@ -3,8 +3,10 @@
 
 /// Where box and mask modes may put the partner's content (time-frequency awareness).
 ///
-/// `H` is the frequency axis and `W` the time axis.
+/// `H` is the frequency axis and `W` the time axis. `#[non_exhaustive]`: regions may be
+/// added, so a `match` needs a `_` arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Region {
     /// Boxes and masks anywhere in the `H × W` plane (the image methods as published).
     #[default]
@@ -29,7 +31,9 @@ impl Region {
 }
 
 /// How often a random choice is drawn: once per batch or once per sample.
+/// `#[non_exhaustive]`: a `match` needs a `_` arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
 pub enum Granularity {
     /// One draw for the whole batch (the published methods, timm, openmixup).
     #[default]

@@ -9,8 +9,10 @@ use crate::draw::Draw;
 use crate::engine::{Dims, Draws, check, check_partners, keep_all, run};
 use crate::{AnyMixer, Granularity, MixConfigError, MixError, Mixed, Mixer, Mode, ModeConfig};
 
-/// One [`RandomMix`] candidate: a mode with its settings and its weight.
+/// One [`RandomMix`] candidate: a mode with its settings and its weight. Build one with
+/// [`Candidate::new`]; the struct is `#[non_exhaustive]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct Candidate {
     /// The mode and its settings.
     pub config: ModeConfig,
@@ -18,8 +20,35 @@ pub struct Candidate {
     pub weight: f64,
 }
 
+impl Candidate {
+    /// The mode `config` (a [`ModeConfig`] or any mode's config) with relative `weight`.
+    pub fn new(config: impl Into<ModeConfig>, weight: f64) -> Self {
+        Candidate {
+            config: config.into(),
+            weight,
+        }
+    }
+}
+
 /// Settings for [`RandomMix`]; also its string form (see [`RandomMix`] for the grammar).
+///
+/// Build one by parsing a spec string, from [`RandomMixConfig::default()`] (the paper's
+/// RandomMix), [`none`](Self::none), [`only`](Self::only) or [`new`](Self::new), then the
+/// `with_*` methods; the struct is `#[non_exhaustive]`.
+///
+/// ```
+/// use randommix_mix::{CutMixConfig, Granularity, MixupConfig, RandomMixConfig, Region};
+///
+/// let config = RandomMixConfig::none()
+///     .with_candidate(MixupConfig::default().with_alpha(0.4), 1.0)
+///     .with_candidate(CutMixConfig::default().with_region(Region::TimeStrips), 2.0)
+///     .with_skip_prob(0.25)
+///     .with_per(Granularity::Sample);
+/// assert_eq!(config, "mixup:1(alpha=0.4),cutmix:2(region=time);skip=0.25;per=sample".parse()?);
+/// # Ok::<(), randommix_mix::MixError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct RandomMixConfig {
     /// The modes to choose from. Empty means no mixing.
     pub candidates: Vec<Candidate>,
@@ -37,8 +66,8 @@ impl Default for RandomMixConfig {
     fn default() -> Self {
         RandomMixConfig {
             candidates: Mode::ALL
-                .into_iter()
-                .map(|m| Candidate {
+                .iter()
+                .map(|&m| Candidate {
                     config: ModeConfig::default_for(m),
                     weight: 1.0,
                 })
@@ -50,25 +79,47 @@ impl Default for RandomMixConfig {
 }
 
 impl RandomMixConfig {
-    /// No mixing at all (`"none"`).
-    pub fn none() -> Self {
+    /// A choice among `candidates`, one mode per batch, always mixing. No candidates means no
+    /// mixing.
+    pub fn new(candidates: Vec<Candidate>) -> Self {
         RandomMixConfig {
-            candidates: Vec::new(),
+            candidates,
             per: Granularity::Batch,
             skip_prob: 0.0,
         }
     }
 
+    /// No mixing at all (`"none"`).
+    pub fn none() -> Self {
+        RandomMixConfig::new(Vec::new())
+    }
+
     /// A single mode, always applied.
     pub fn only(config: impl Into<ModeConfig>) -> Self {
-        RandomMixConfig {
-            candidates: vec![Candidate {
-                config: config.into(),
-                weight: 1.0,
-            }],
-            per: Granularity::Batch,
-            skip_prob: 0.0,
-        }
+        RandomMixConfig::new(vec![Candidate::new(config, 1.0)])
+    }
+
+    /// Adds the candidate `config` (a [`ModeConfig`] or any mode's config) with relative
+    /// `weight` after the existing ones.
+    #[must_use]
+    pub fn with_candidate(mut self, config: impl Into<ModeConfig>, weight: f64) -> Self {
+        self.candidates.push(Candidate::new(config, weight));
+        self
+    }
+
+    /// Sets [`per`](Self::per): one mode per batch or per sample.
+    #[must_use]
+    pub fn with_per(mut self, per: Granularity) -> Self {
+        self.per = per;
+        self
+    }
+
+    /// Sets [`skip_prob`](Self::skip_prob), the probability of leaving a batch (or sample)
+    /// unmixed.
+    #[must_use]
+    pub fn with_skip_prob(mut self, skip_prob: f64) -> Self {
+        self.skip_prob = skip_prob;
+        self
     }
 
     /// The same config for inputs rescaled by `1 / factor`: every Mixup candidate's

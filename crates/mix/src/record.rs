@@ -6,7 +6,12 @@ use std::sync::Arc;
 use ndarray::{Array2, Array4};
 
 /// The result of mixing one batch.
+///
+/// The fields are public to read (and to fill, for a custom [`Mixer`](crate::Mixer)); the
+/// struct is `#[non_exhaustive]`, so build one with [`Mixed::default()`] (an empty buffer for
+/// [`Mixer::mix_into`](crate::Mixer::mix_into)) or [`Mixed::new`].
 #[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
 pub struct Mixed {
     /// Mixed inputs, `[B, C, H, W]` in standard (C) layout.
     pub x: Array4<f32>,
@@ -16,8 +21,21 @@ pub struct Mixed {
     pub records: Vec<MixRecord>,
 }
 
+impl Mixed {
+    /// A result made of its parts: mixed inputs `[B, C, H, W]`, mixed targets `[B, K]` and
+    /// one record per sample (nothing is checked).
+    pub fn new(x: Array4<f32>, y: Array2<f32>, records: Vec<MixRecord>) -> Self {
+        Mixed { x, y, records }
+    }
+}
+
 /// What happened to one sample of the batch.
+///
+/// The mixers return these; the fields are public to read. The struct is `#[non_exhaustive]`
+/// (more may be recorded later): a custom [`Mixer`](crate::Mixer) or a test builds one with
+/// [`MixRecord::new`] or [`MixRecord::unmixed`].
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct MixRecord {
     /// Position of the sample in the batch.
     pub index: usize,
@@ -38,6 +56,41 @@ pub struct MixRecord {
 }
 
 impl MixRecord {
+    /// The record of sample `index` mixed with sample `partner` by `mode`, keeping the share
+    /// `lambda` of the original, with footprint `mask`.
+    /// [`self_paired`](Self::self_paired) is set when `partner == index`.
+    ///
+    /// ```
+    /// use randommix_mix::{MixMask, MixRecord, Mode, Rect};
+    ///
+    /// let cut = MixMask::Box(Rect::new(0, 0, 10, 101)); // the first 10 of 40 mel bands
+    /// let rec = MixRecord::new(0, 1, Some(Mode::CutMix), 0.75, cut);
+    /// assert!(!rec.self_paired);
+    /// assert_eq!(rec.original_share(40, 101).mean(), Some(0.75));
+    /// ```
+    pub fn new(
+        index: usize,
+        partner: usize,
+        mode: Option<Mode>,
+        lambda: f32,
+        mask: MixMask,
+    ) -> Self {
+        MixRecord {
+            index,
+            partner,
+            self_paired: partner == index,
+            mode,
+            lambda,
+            mask,
+        }
+    }
+
+    /// The record of sample `index` left unmixed: its own partner, no mode, `λ = 1`,
+    /// [`MixMask::None`].
+    pub fn unmixed(index: usize) -> Self {
+        MixRecord::new(index, index, None, 1.0, MixMask::None)
+    }
+
     /// The share of the original sample in every cell of the `H × W` plane.
     ///
     /// 1 = original, 0 = partner; Mixup gives `λ` everywhere. Its mean is `lambda` (exactly so
@@ -63,8 +116,9 @@ impl MixRecord {
 }
 
 /// An axis-aligned box in the `H × W` plane (rows `top..top+height`, columns
-/// `left..left+width`).
+/// `left..left+width`). Build one with [`Rect::new`]; the fields are public to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub struct Rect {
     /// First row (frequency index).
     pub top: usize,
@@ -77,6 +131,16 @@ pub struct Rect {
 }
 
 impl Rect {
+    /// The box of `height` rows from row `top` and `width` columns from column `left`.
+    pub fn new(top: usize, left: usize, height: usize, width: usize) -> Self {
+        Rect {
+            top,
+            left,
+            height,
+            width,
+        }
+    }
+
     /// Number of cells in the box.
     pub fn area(&self) -> usize {
         self.height * self.width
@@ -84,7 +148,11 @@ impl Rect {
 }
 
 /// The spatial footprint of one mixing operation, for drawing what happened.
+///
+/// `#[non_exhaustive]`: footprints may be added (soft FMix masks, for instance), so a `match`
+/// needs a `_` arm.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum MixMask {
     /// Nothing was mixed in (unmixed sample).
     None,
@@ -110,8 +178,11 @@ impl MixMask {
     }
 }
 
-/// The four mixing modes.
+/// The mixing modes: the four of the RandomMix paper.
+///
+/// `#[non_exhaustive]`: a mode may be added, so a `match` needs a `_` arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum Mode {
     /// Convex combination of the whole samples, of their values or of their powers
     /// ([`Mixup`](crate::Mixup)); the targets are always mixed by `λ`.
@@ -125,8 +196,9 @@ pub enum Mode {
 }
 
 impl Mode {
-    /// All modes, in the order used by the default [`RandomMix`](crate::RandomMix).
-    pub const ALL: [Mode; 4] = [Mode::Mixup, Mode::CutMix, Mode::ResizeMix, Mode::FMix];
+    /// All modes, in the order used by the default [`RandomMix`](crate::RandomMix). A slice,
+    /// so that its type stays the same when a mode is added.
+    pub const ALL: &'static [Mode] = &[Mode::Mixup, Mode::CutMix, Mode::ResizeMix, Mode::FMix];
 
     /// The lower-case name used by [`RandomMix`](crate::RandomMix)'s string form.
     pub fn name(self) -> &'static str {

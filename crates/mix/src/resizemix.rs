@@ -7,7 +7,11 @@ use crate::engine::{Dims, Draws};
 use crate::{Granularity, MixConfigError, Rect, Region};
 
 /// Settings for [`ResizeMix`].
+///
+/// Start from [`ResizeMixConfig::default()`] and change what you need with the `with_*`
+/// methods (or by assigning the public fields); the struct is `#[non_exhaustive]`.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
 pub struct ResizeMixConfig {
     /// Smallest side scale `τ` (default 0.1).
     pub min_scale: f64,
@@ -32,6 +36,45 @@ impl Default for ResizeMixConfig {
     }
 }
 
+impl ResizeMixConfig {
+    /// Sets both side scales, [`min_scale`](Self::min_scale) and
+    /// [`max_scale`](Self::max_scale) (equal values give a fixed box size).
+    #[must_use]
+    pub fn with_scale_range(mut self, min_scale: f64, max_scale: f64) -> Self {
+        self.min_scale = min_scale;
+        self.max_scale = max_scale;
+        self
+    }
+
+    /// Sets [`min_scale`](Self::min_scale), the smallest side scale.
+    #[must_use]
+    pub fn with_min_scale(mut self, min_scale: f64) -> Self {
+        self.min_scale = min_scale;
+        self
+    }
+
+    /// Sets [`max_scale`](Self::max_scale), the largest side scale.
+    #[must_use]
+    pub fn with_max_scale(mut self, max_scale: f64) -> Self {
+        self.max_scale = max_scale;
+        self
+    }
+
+    /// Sets [`region`](Self::region): the box shape.
+    #[must_use]
+    pub fn with_region(mut self, region: Region) -> Self {
+        self.region = region;
+        self
+    }
+
+    /// Sets [`per`](Self::per): one box per batch or per sample.
+    #[must_use]
+    pub fn with_per(mut self, per: Granularity) -> Self {
+        self.per = per;
+        self
+    }
+}
+
 /// ResizeMix: the whole partner is bilinearly shrunk into a box of the original.
 ///
 /// `τ ~ U[min_scale, max_scale]`; with [`Region::Full`] the box is `round(τH) × round(τW)`
@@ -49,7 +92,7 @@ impl Default for ResizeMixConfig {
 /// use rand_chacha::ChaCha8Rng;
 /// use randommix_mix::{Mixer, ResizeMix, ResizeMixConfig};
 ///
-/// let rm = ResizeMix::new(ResizeMixConfig { min_scale: 0.5, max_scale: 0.5, ..Default::default() })?;
+/// let rm = ResizeMix::new(ResizeMixConfig::default().with_scale_range(0.5, 0.5))?;
 /// let x = Array4::<f32>::zeros((4, 1, 40, 100));
 /// let y = Array2::from_shape_fn((4, 4), |(b, k)| if b == k { 1.0 } else { 0.0 });
 /// let mixed = rm.mix(x.view(), y.view(), &mut ChaCha8Rng::seed_from_u64(1))?;
@@ -100,12 +143,7 @@ impl Draws for &ResizeMix {
         };
         let top = rng.random_range(0..=h - height);
         let left = rng.random_range(0..=w - width);
-        let rect = Rect {
-            top,
-            left,
-            height,
-            width,
-        };
+        let rect = Rect::new(top, left, height, width);
         let n = d.plane_len();
         Draw::Paste {
             rect,

@@ -22,7 +22,8 @@ impl Mode {
     fn from_name(s: &str) -> Result<Mode, MixConfigError> {
         let t = s.trim();
         Mode::ALL
-            .into_iter()
+            .iter()
+            .copied()
             .find(|m| t.eq_ignore_ascii_case(m.name()))
             .ok_or_else(|| MixConfigError::parse(s, "expected mixup, cutmix, resizemix or fmix"))
     }

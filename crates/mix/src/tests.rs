@@ -1050,7 +1050,7 @@ fn randommix_per_sample_uses_several_modes_and_one_permutation() {
     let mut partners: Vec<usize> = m.records.iter().map(|r| r.partner).collect();
     partners.sort_unstable();
     assert_eq!(partners, (0..64).collect::<Vec<_>>());
-    for mode in Mode::ALL {
+    for &mode in Mode::ALL {
         assert!(
             m.records.iter().any(|r| r.mode == Some(mode)),
             "{mode} never drawn"
@@ -1238,7 +1238,7 @@ fn run_errors() {
         MixError::Batch(MixBatchError::NonFiniteTarget { row: 2, col: 1, .. })
     ));
     y[[2, 1]] = f32::INFINITY;
-    for m in Mode::ALL {
+    for &m in Mode::ALL {
         let any = ModeConfig::default_for(m).build().expect("default");
         assert!(matches!(
             any.mix(x.view(), y.view(), &mut r),
@@ -1465,7 +1465,7 @@ fn mix_pairs_errors() {
 fn single_mode_randommix_equals_the_bare_mixer() {
     let x = random_x(7, (6, 1, 40, 101));
     let y = eye(6);
-    for mode in Mode::ALL {
+    for &mode in Mode::ALL {
         let bare = ModeConfig::default_for(mode).build().expect("default");
         let random: RandomMix = mode.name().parse().expect("spec");
         for seed in 0..4 {

@@ -1,12 +1,12 @@
 //! The public mixing API as another crate sees it (`randommix_mix` with ndarray and rand).
 
-use ndarray::{Array2, Array4, Axis};
-use rand::SeedableRng;
+use ndarray::{Array2, Array4, ArrayView2, ArrayView4, Axis, s};
+use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use randommix_mix::{
-    AnyMixer, CutMix, CutMixConfig, DEFAULT_SPEC, FMix, FMixConfig, Granularity, MixBatchError,
-    MixConfigError, MixError, MixMask, Mixed, Mixer, Mixup, MixupConfig, Mode, ModeConfig,
-    RandomMix, RandomMixConfig, Region, ResizeMix, ResizeMixConfig,
+    AnyMixer, Candidate, CutMix, CutMixConfig, DEFAULT_SPEC, FMix, FMixConfig, Granularity,
+    MixBatchError, MixConfigError, MixError, MixMask, MixRecord, Mixed, Mixer, Mixup, MixupConfig,
+    Mode, ModeConfig, RandomMix, RandomMixConfig, Rect, Region, ResizeMix, ResizeMixConfig,
 };
 
 /// Sample `i` is the constant `i + 1`; targets are one-hot with sample `i` in class `i`.
@@ -20,20 +20,10 @@ fn modes() -> Vec<AnyMixer> {
     vec![
         AnyMixer::Mixup(Mixup::new(MixupConfig::default()).unwrap()),
         AnyMixer::CutMix(
-            CutMix::new(CutMixConfig {
-                region: Region::FreqBands,
-                ..Default::default()
-            })
-            .unwrap(),
+            CutMix::new(CutMixConfig::default().with_region(Region::FreqBands)).unwrap(),
         ),
         AnyMixer::ResizeMix(ResizeMix::new(ResizeMixConfig::default()).unwrap()),
-        AnyMixer::FMix(
-            FMix::new(FMixConfig {
-                per: Granularity::Sample,
-                ..Default::default()
-            })
-            .unwrap(),
-        ),
+        AnyMixer::FMix(FMix::new(FMixConfig::default().with_per(Granularity::Sample)).unwrap()),
     ]
 }
 
@@ -77,10 +67,7 @@ fn randommix_from_a_cli_string() {
     assert_eq!(mixer.to_string(), spec);
     assert_eq!(
         mixer.config().candidates[1].config,
-        ModeConfig::CutMix(CutMixConfig {
-            region: Region::TimeStrips,
-            ..Default::default()
-        })
+        ModeConfig::CutMix(CutMixConfig::default().with_region(Region::TimeStrips))
     );
     let (x, y) = batch(32);
     let m = mixer
@@ -179,4 +166,138 @@ fn mixers_as_trait_objects() {
         .mix(x.view(), y.view(), &mut ChaCha8Rng::seed_from_u64(9))
         .unwrap();
     assert_eq!(a, b);
+}
+
+#[test]
+fn configs_build_without_struct_literals() {
+    // Every setting a struct literal could give, through the `with_*` methods.
+    let mixup = MixupConfig::default()
+        .with_alpha(0.4)
+        .with_per(Granularity::Sample)
+        .with_db_per_unit(1.5);
+    assert_eq!(
+        (mixup.alpha, mixup.per, mixup.db_per_unit),
+        (0.4, Granularity::Sample, Some(1.5))
+    );
+    assert_eq!(mixup.with_db_per_unit(None).db_per_unit, None);
+    let cutmix = CutMixConfig::default()
+        .with_alpha(2.0)
+        .with_region(Region::FreqBands)
+        .with_per(Granularity::Sample);
+    assert_eq!(
+        (cutmix.alpha, cutmix.region, cutmix.per),
+        (2.0, Region::FreqBands, Granularity::Sample)
+    );
+    let resize = ResizeMixConfig::default()
+        .with_min_scale(0.2)
+        .with_max_scale(0.6)
+        .with_region(Region::TimeStrips)
+        .with_per(Granularity::Sample);
+    assert_eq!((resize.min_scale, resize.max_scale), (0.2, 0.6));
+    assert_eq!(
+        (resize.region, resize.per),
+        (Region::TimeStrips, Granularity::Sample)
+    );
+    assert_eq!(
+        ResizeMixConfig::default().with_scale_range(0.2, 0.6),
+        ResizeMixConfig::default()
+            .with_min_scale(0.2)
+            .with_max_scale(0.6)
+    );
+    let fmix = FMixConfig::default()
+        .with_alpha(0.5)
+        .with_decay(2.0)
+        .with_region(Region::TimeStrips)
+        .with_per(Granularity::Sample);
+    assert_eq!(
+        (fmix.alpha, fmix.decay, fmix.region, fmix.per),
+        (0.5, 2.0, Region::TimeStrips, Granularity::Sample)
+    );
+    let config = RandomMixConfig::new(vec![Candidate::new(mixup, 1.0)])
+        .with_candidate(cutmix, 2.0)
+        .with_candidate(ModeConfig::ResizeMix(resize), 1.0)
+        .with_candidate(fmix, 0.5)
+        .with_skip_prob(0.25)
+        .with_per(Granularity::Sample);
+    let spec = "mixup:1(alpha=0.4,per=sample,db=1.5),cutmix:2(alpha=2,region=freq,per=sample),\
+                resizemix:1(min=0.2,max=0.6,region=time,per=sample),\
+                fmix:0.5(alpha=0.5,decay=2,region=time,per=sample);skip=0.25;per=sample";
+    assert_eq!(config.to_string(), spec);
+    assert_eq!(spec.parse::<RandomMixConfig>().unwrap(), config);
+    assert_eq!(
+        RandomMixConfig::none().with_candidate(CutMixConfig::default(), 1.0),
+        RandomMixConfig::only(CutMixConfig::default())
+    );
+    RandomMix::new(config).unwrap();
+}
+
+/// A mixer written outside the crate: it swaps every pair of neighbours' right halves.
+struct SwapHalves;
+
+impl Mixer for SwapHalves {
+    fn mix_with(
+        &self,
+        x: ArrayView4<'_, f32>,
+        y: ArrayView2<'_, f32>,
+        partners: Option<&[usize]>,
+        _rng: &mut dyn RngCore,
+        out: &mut Mixed,
+    ) -> Result<(), MixError> {
+        let (b, _, h, w) = x.dim();
+        let mut mixed = Mixed::new(x.to_owned(), y.to_owned(), Vec::with_capacity(b));
+        for i in 0..b {
+            let p = partners.map_or(i ^ 1, |p| p[i]).min(b - 1);
+            let rect = Rect::new(0, w / 2, h, w - w / 2);
+            let lambda = 1.0 - rect.area() as f32 / (h * w) as f32;
+            if p == i {
+                mixed.records.push(MixRecord::unmixed(i));
+                continue;
+            }
+            mixed
+                .x
+                .slice_mut(s![i, .., .., w / 2..])
+                .assign(&x.slice(s![p, .., .., w / 2..]));
+            let t = &y.row(i) * lambda + &y.row(p) * (1.0 - lambda);
+            mixed.y.row_mut(i).assign(&t);
+            let mask = MixMask::Box(rect);
+            mixed
+                .records
+                .push(MixRecord::new(i, p, Some(Mode::CutMix), lambda, mask));
+        }
+        *out = mixed;
+        Ok(())
+    }
+}
+
+#[test]
+fn a_mixer_outside_the_crate_builds_its_records() {
+    let (x, y) = batch(3);
+    let out = SwapHalves
+        .mix(x.view(), y.view(), &mut ChaCha8Rng::seed_from_u64(0))
+        .unwrap();
+    assert_eq!(out.records[0].partner, 1);
+    assert!(!out.records[0].self_paired);
+    assert!(out.records[2].self_paired);
+    assert_eq!(out.records[2], MixRecord::unmixed(2));
+    for r in &out.records {
+        let share = r.original_share(40, 101);
+        assert!((share.mean().unwrap() - r.lambda).abs() < 1e-6);
+        assert!((out.y.row(r.index).sum() - 1.0).abs() < 1e-6);
+    }
+    assert_eq!(out.x[[0, 0, 0, 100]], 2.0);
+    assert_eq!(out.x[[0, 0, 0, 0]], 1.0);
+}
+
+#[test]
+fn ndarray_and_rand_are_re_exported() {
+    // A caller can name the versions the crate was built with, without its own dependency.
+    let x: randommix_mix::ndarray::Array4<f32> =
+        randommix_mix::ndarray::Array4::zeros((2, 1, 4, 4));
+    let y = randommix_mix::ndarray::Array2::<f32>::eye(2);
+    let mut rng: Box<dyn randommix_mix::rand::RngCore> = Box::new(ChaCha8Rng::seed_from_u64(0));
+    let out = Mixup::new(MixupConfig::default())
+        .unwrap()
+        .mix(x.view(), y.view(), &mut *rng)
+        .unwrap();
+    assert_eq!(out.x.dim(), (2, 1, 4, 4));
 }

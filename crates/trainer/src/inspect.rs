@@ -389,6 +389,8 @@ pub fn mix_clips(req: &MixRequest) -> Result<Vec<MixOutput>, InspectError> {
                     width: r.width,
                 },
                 (MixMask::Mask(bits), false) => PanelMask::Binary(bits.view()),
+                // A footprint added to the mixing crate after this panel was written.
+                (_, false) => PanelMask::None,
             };
             let lambda = if rec.self_paired { 1.0 } else { rec.lambda };
             let mut panel = MixPanel::new(a, bp, m, mask, &mode, lambda);
@@ -699,12 +701,14 @@ fn check_outputs<'a>(
     for p in paths {
         if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
             // Name the output the user asked for, and the folder that could not be made.
-            crate::io::create_dir_all(dir).map_err(|e| WriteError {
-                path: p.to_path_buf(),
-                cause: std::io::Error::new(
-                    e.cause.kind(),
-                    format!("cannot create its folder {}: {}", dir.display(), e.cause),
-                ),
+            crate::io::create_dir_all(dir).map_err(|e| {
+                WriteError::new(
+                    p,
+                    std::io::Error::new(
+                        e.cause.kind(),
+                        format!("cannot create its folder {}: {}", dir.display(), e.cause),
+                    ),
+                )
             })?;
         }
     }
@@ -733,20 +737,11 @@ mod tests {
         assert!(!mixup_adds_powers(&spec("mixup")));
         assert!(!mixup_adds_powers(&spec("cutmix")));
         assert!(!mixup_adds_powers(&spec("mixup:1(db=1),mixup:1")));
-        let rec = MixRecord {
-            index: 0,
-            partner: 1,
-            self_paired: false,
-            mode: Some(Mode::Mixup),
-            lambda: 0.6,
-            mask: MixMask::Blend,
-        };
+        let rec = MixRecord::new(0, 1, Some(Mode::Mixup), 0.6, MixMask::Blend);
         assert_eq!(panel_mode(&rec, true), "mixup (power sum)");
         assert_eq!(panel_mode(&rec, false), "mixup");
-        let cut = MixRecord {
-            mode: Some(Mode::CutMix),
-            ..rec
-        };
+        let mut cut = rec.clone();
+        cut.mode = Some(Mode::CutMix);
         assert_eq!(panel_mode(&cut, true), "cutmix");
     }
 

@@ -9,8 +9,10 @@ use super::{
     AudioError, MAX_DECODED_SAMPLES, MAX_INPUT_RATE, MAX_WAV_BYTES, MIN_INPUT_RATE, SAMPLE_RATE,
 };
 
-/// The sample encoding of a decoded file.
+/// The sample encoding of a decoded file. `#[non_exhaustive]`: encodings may be added, so a
+/// `match` needs a `_` arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Encoding {
     /// 8-bit unsigned integer PCM.
     U8,
@@ -38,7 +40,10 @@ impl Encoding {
 }
 
 /// A decoded WAV file: mono samples at 16 kHz and what the file held originally.
+/// Returned by [`read_wav`] and [`decode_wav`]; the fields are public to read, and the struct
+/// is `#[non_exhaustive]` (more may be reported later).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Decoded {
     /// Mono samples (mean of the channels) resampled to [`SAMPLE_RATE`], in `[-1, 1)` for
     /// integer files.

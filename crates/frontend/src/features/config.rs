@@ -4,9 +4,11 @@ use serde::{Deserialize, Serialize};
 
 use super::FeatureError;
 
-/// The mel scale used to place the filter centres.
+/// The mel scale used to place the filter centres. `#[non_exhaustive]`: a `match` needs a
+/// `_` arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum MelScale {
     /// Slaney's Auditory Toolbox scale: linear below 1 kHz, logarithmic above
     /// (librosa's default, `htk=False`).
@@ -16,9 +18,11 @@ pub enum MelScale {
     Htk,
 }
 
-/// How each mel filter is normalised.
+/// How each mel filter is normalised. `#[non_exhaustive]` (librosa also has L^p norms): a
+/// `match` needs a `_` arm.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum MelNorm {
     /// Slaney's area normalisation: each triangle is scaled by `2 / (f_upper − f_lower)`
     /// so that it has constant energy per hertz (librosa `norm="slaney"`).
@@ -33,8 +37,22 @@ pub enum MelNorm {
 /// hop 160, `center` with zero padding, 40 Slaney mel bands from 20 Hz to 8 kHz with Slaney
 /// area norm, power 2, `10·log10(max(1e-10, S))`, no `top_db` clipping. For a 1 s clip the
 /// output is 40 × 101.
+///
+/// Start from [`MelConfig::default()`] and change what you need with the `with_*` methods (or
+/// by assigning the public fields); the struct is `#[non_exhaustive]`, so fields can be added
+/// without breaking callers. A JSON object may leave out any field (its default is used).
+///
+/// ```
+/// use randommix_frontend::features::{MelConfig, MelScale};
+///
+/// let cfg = MelConfig::default().with_n_mels(64).with_mel_scale(MelScale::Htk).with_top_db(80.0);
+/// assert_eq!((cfg.n_mels, cfg.mel_scale, cfg.top_db), (64, MelScale::Htk, Some(80.0)));
+/// cfg.validate()?;
+/// # Ok::<(), randommix_frontend::features::FeatureError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct MelConfig {
     /// Sample rate of the input signal (Hz).
     pub sample_rate: u32,
@@ -90,6 +108,98 @@ impl Default for MelConfig {
 const MAX_SIZE: usize = 1 << 16;
 
 impl MelConfig {
+    /// Sets [`sample_rate`](Self::sample_rate), the input sample rate (Hz).
+    #[must_use]
+    pub fn with_sample_rate(mut self, sample_rate: u32) -> Self {
+        self.sample_rate = sample_rate;
+        self
+    }
+
+    /// Sets [`n_fft`](Self::n_fft), the FFT length.
+    #[must_use]
+    pub fn with_n_fft(mut self, n_fft: usize) -> Self {
+        self.n_fft = n_fft;
+        self
+    }
+
+    /// Sets [`win_length`](Self::win_length), the window length.
+    #[must_use]
+    pub fn with_win_length(mut self, win_length: usize) -> Self {
+        self.win_length = win_length;
+        self
+    }
+
+    /// Sets [`hop_length`](Self::hop_length), the hop between frames.
+    #[must_use]
+    pub fn with_hop_length(mut self, hop_length: usize) -> Self {
+        self.hop_length = hop_length;
+        self
+    }
+
+    /// Sets [`center`](Self::center), whether frames are centred (zero padding).
+    #[must_use]
+    pub fn with_center(mut self, center: bool) -> Self {
+        self.center = center;
+        self
+    }
+
+    /// Sets [`n_mels`](Self::n_mels), the number of mel bands.
+    #[must_use]
+    pub fn with_n_mels(mut self, n_mels: usize) -> Self {
+        self.n_mels = n_mels;
+        self
+    }
+
+    /// Sets [`fmin`](Self::fmin), the lowest filter edge (Hz).
+    #[must_use]
+    pub fn with_fmin(mut self, fmin: f32) -> Self {
+        self.fmin = fmin;
+        self
+    }
+
+    /// Sets [`fmax`](Self::fmax), the highest filter edge (Hz).
+    #[must_use]
+    pub fn with_fmax(mut self, fmax: f32) -> Self {
+        self.fmax = fmax;
+        self
+    }
+
+    /// Sets [`mel_scale`](Self::mel_scale), the mel scale.
+    #[must_use]
+    pub fn with_mel_scale(mut self, mel_scale: MelScale) -> Self {
+        self.mel_scale = mel_scale;
+        self
+    }
+
+    /// Sets [`norm`](Self::norm), the filter normalisation.
+    #[must_use]
+    pub fn with_norm(mut self, norm: MelNorm) -> Self {
+        self.norm = norm;
+        self
+    }
+
+    /// Sets [`power`](Self::power), the exponent of the magnitude spectrum.
+    #[must_use]
+    pub fn with_power(mut self, power: f32) -> Self {
+        self.power = power;
+        self
+    }
+
+    /// Sets [`amin`](Self::amin), the floor before the logarithm.
+    #[must_use]
+    pub fn with_amin(mut self, amin: f32) -> Self {
+        self.amin = amin;
+        self
+    }
+
+    /// Sets [`top_db`](Self::top_db): `80.0` (or `Some(80.0)`) clips each clip's log-mel at
+    /// its maximum minus 80 dB, `None` does not clip.
+    #[must_use]
+    pub fn with_top_db(mut self, top_db: impl Into<Option<f32>>) -> Self {
+        self.top_db = top_db.into();
+        self
+    }
+
     /// Checks every field; the error names the first field that is out of range.
     pub fn validate(&self) -> Result<(), FeatureError> {
         let bad = |field: &'static str, problem: String| {

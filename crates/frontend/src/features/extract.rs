@@ -15,8 +15,10 @@ use crate::audio::{CLIP_SAMPLES, load_clip};
 /// The largest `.npy` file [`read_npy_f32`] reads (2 GiB).
 pub const MAX_NPY_BYTES: u64 = 2 << 30;
 
-/// What [`extract_to_npy`] wrote.
+/// What [`extract_to_npy`] wrote. The fields are public to read; the struct is
+/// `#[non_exhaustive]` (more may be reported later).
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct ExtractSummary {
     /// The WAV files, in the order of the array's first axis.
     pub files: Vec<PathBuf>,

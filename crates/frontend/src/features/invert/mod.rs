@@ -44,8 +44,19 @@ use linalg::pinv_and_lmax;
 
 /// Griffin-Lim and NNLS settings. Defaults: 32 iterations, momentum 0.99 (librosa's
 /// defaults), 30 FISTA iterations for the NNLS, output length `hop · (frames − 1)`.
+///
+/// Start from [`GriffinLimConfig::default()`] and change what you need with the `with_*`
+/// methods (or by assigning the public fields); the struct is `#[non_exhaustive]`.
+///
+/// ```
+/// use randommix_frontend::features::GriffinLimConfig;
+///
+/// let opts = GriffinLimConfig::default().with_n_iter(8).with_momentum(0.0).with_length(16_000);
+/// assert_eq!((opts.n_iter, opts.momentum, opts.length), (8, 0.0, Some(16_000)));
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
+#[non_exhaustive]
 pub struct GriffinLimConfig {
     /// Griffin-Lim iterations.
     pub n_iter: usize,
@@ -74,6 +85,35 @@ const MAX_ITER: usize = 100_000;
 const MAX_LENGTH: usize = 1 << 28;
 
 impl GriffinLimConfig {
+    /// Sets [`n_iter`](Self::n_iter), the Griffin-Lim iterations.
+    #[must_use]
+    pub fn with_n_iter(mut self, n_iter: usize) -> Self {
+        self.n_iter = n_iter;
+        self
+    }
+
+    /// Sets [`momentum`](Self::momentum), the fast Griffin-Lim momentum.
+    #[must_use]
+    pub fn with_momentum(mut self, momentum: f32) -> Self {
+        self.momentum = momentum;
+        self
+    }
+
+    /// Sets [`nnls_iter`](Self::nnls_iter), the FISTA iterations of the NNLS.
+    #[must_use]
+    pub fn with_nnls_iter(mut self, nnls_iter: usize) -> Self {
+        self.nnls_iter = nnls_iter;
+        self
+    }
+
+    /// Sets [`length`](Self::length), the output length in samples (`None`: from the number
+    /// of frames).
+    #[must_use]
+    pub fn with_length(mut self, length: impl Into<Option<usize>>) -> Self {
+        self.length = length.into();
+        self
+    }
+
     /// Checks the fields; the error names the first bad one.
     pub fn validate(&self) -> Result<(), FeatureError> {
         let bad = |field, problem: String| Err(FeatureError::InvalidConfig { field, problem });
