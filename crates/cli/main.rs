@@ -43,6 +43,8 @@ enum Command {
     Detect(cmd::detect::DetectArgs),
     /// Write a trained network as ONNX (with its input normalisation) and a JSON description.
     Export(cmd::export::ExportArgs),
+    /// Fetch, verify (SHA-256) and unpack a Speech Commands archive; resumes an interrupted one.
+    Download(cmd::download::DownloadArgs),
     /// Train the same model under several mixing modes and seeds; table + chart.
     Compare(cmd::compare::CompareArgs),
     /// Accuracy of trained runs under noise, occlusion and FGSM; table + plots.
@@ -89,6 +91,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Spot(a) => cmd::spot::run(a),
         Command::Detect(a) => cmd::detect::run(a),
         Command::Export(a) => cmd::export::run(a),
+        Command::Download(a) => cmd::download::run(a),
         Command::Compare(a) => cmd::compare::run(a),
         Command::Robustness(a) => cmd::robustness::run(a),
         Command::Mix(a) => cmd::mix::run(a),

@@ -2,6 +2,7 @@
 
 pub mod compare;
 pub mod detect;
+pub mod download;
 pub mod eval;
 pub mod export;
 pub mod features;
