@@ -86,8 +86,20 @@ fn download_verifies_unpacks_and_never_overwrites() {
     // A wrong checksum unpacks nothing.
     let other = tmp.path().join("other");
     let bad = "ab".repeat(32);
-    let r = run(&["download", "--url", &url, "--sha256", &bad, "--to", &s(&other)]);
-    assert!(!r.ok && r.stderr.contains("SHA-256") && r.stderr.contains(&bad), "{}", r.stderr);
+    let r = run(&[
+        "download",
+        "--url",
+        &url,
+        "--sha256",
+        &bad,
+        "--to",
+        &s(&other),
+    ]);
+    assert!(
+        !r.ok && r.stderr.contains("SHA-256") && r.stderr.contains(&bad),
+        "{}",
+        r.stderr
+    );
     assert!(!other.exists());
 }
 
@@ -99,5 +111,9 @@ fn download_lists_the_official_archives_and_refuses_unknown_ones() {
         assert!(r.stdout.contains(name), "{}", r.stdout);
     }
     let r = run(&["download", "v9"]);
-    assert!(!r.ok && r.stderr.contains("no archive called \"v9\""), "{}", r.stderr);
+    assert!(
+        !r.ok && r.stderr.contains("no archive called \"v9\""),
+        "{}",
+        r.stderr
+    );
 }

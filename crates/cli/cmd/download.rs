@@ -75,9 +75,8 @@ pub fn run(a: DownloadArgs) -> Result<()> {
     if source.sha256.len() != 64 || !source.sha256.chars().all(|c| c.is_ascii_hexdigit()) {
         bail!("--sha256 {:?}: expected 64 hex digits", source.sha256);
     }
-    let to = a
-        .to
-        .unwrap_or_else(|| PathBuf::from("data").join(known.folder));
+    let to =
+        a.to.unwrap_or_else(|| PathBuf::from("data").join(known.folder));
     eprintln!("{} → {}", source.url, to.display());
     let bar = ProgressBar::new(source.size.unwrap_or(0));
     bar.set_style(

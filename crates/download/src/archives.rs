@@ -70,7 +70,11 @@ pub fn archive(name: &str) -> Result<&'static Archive, DownloadError> {
         .find(|a| a.name == canonical)
         .ok_or_else(|| DownloadError::UnknownArchive {
             name: name.to_string(),
-            known: ARCHIVES.iter().map(|a| a.name).collect::<Vec<_>>().join(", "),
+            known: ARCHIVES
+                .iter()
+                .map(|a| a.name)
+                .collect::<Vec<_>>()
+                .join(", "),
         })
 }
 
@@ -84,10 +88,17 @@ mod tests {
         assert_eq!(archive("V0.01").unwrap().name, "v0.01");
         assert_eq!(archive("test").unwrap().name, "test-v0.02");
         let e = archive("v3").unwrap_err().to_string();
-        assert!(e.contains("v3") && e.contains("v0.02, v0.01, test-v0.02"), "{e}");
+        assert!(
+            e.contains("v3") && e.contains("v0.02, v0.01, test-v0.02"),
+            "{e}"
+        );
         for a in ARCHIVES {
             assert_eq!(a.sha256.len(), 64, "{}", a.name);
-            assert!(a.sha256.chars().all(|c| c.is_ascii_hexdigit()), "{}", a.name);
+            assert!(
+                a.sha256.chars().all(|c| c.is_ascii_hexdigit()),
+                "{}",
+                a.name
+            );
             assert!(a.url.ends_with(".tar.gz"), "{}", a.name);
         }
     }

@@ -29,7 +29,9 @@ pub enum DownloadError {
         problem: String,
     },
     /// The archive's size differs from the published one.
-    #[error("{path}: {actual} bytes, but the archive has {expected} (the download was deleted; run again to fetch it afresh)")]
+    #[error(
+        "{path}: {actual} bytes, but the archive has {expected} (the download was deleted; run again to fetch it afresh)"
+    )]
     Size {
         /// The downloaded file.
         path: PathBuf,
@@ -39,7 +41,9 @@ pub enum DownloadError {
         actual: u64,
     },
     /// The archive's SHA-256 differs from the published one.
-    #[error("{path}: SHA-256 {actual}, but the archive must hash to {expected} (the download was deleted; run again to fetch it afresh)")]
+    #[error(
+        "{path}: SHA-256 {actual}, but the archive must hash to {expected} (the download was deleted; run again to fetch it afresh)"
+    )]
     Checksum {
         /// The downloaded file.
         path: PathBuf,

@@ -101,7 +101,9 @@ pub fn fetch(
         if total.is_some_and(|t| have >= t) {
             break;
         }
-        let outcome = receive(&agent, url, &mut file, &mut have, &mut total, progress, part);
+        let outcome = receive(
+            &agent, url, &mut file, &mut have, &mut total, progress, part,
+        );
         match outcome {
             Ok(()) => break,
             Err(Failure::Fatal(e)) => return Err(e),
@@ -160,7 +162,10 @@ fn receive(
         // 416: the range starts at the end: everything is here already.
         Err(ureq::Error::Status(416, _)) if *have > 0 => return Ok(()),
         Err(ureq::Error::Status(code, r)) if code >= 500 => {
-            return Err(Failure::Dropped(format!("server error {code} {}", r.status_text())));
+            return Err(Failure::Dropped(format!(
+                "server error {code} {}",
+                r.status_text()
+            )));
         }
         Err(ureq::Error::Status(code, r)) => {
             return Err(Failure::Fatal(DownloadError::Http {
@@ -170,7 +175,9 @@ fn receive(
         }
         Err(ureq::Error::Transport(t)) => return Err(Failure::Dropped(t.to_string())),
     };
-    let length: Option<u64> = resp.header("Content-Length").and_then(|v| v.trim().parse().ok());
+    let length: Option<u64> = resp
+        .header("Content-Length")
+        .and_then(|v| v.trim().parse().ok());
     if resp.status() == 206 {
         // `Content-Range: bytes <from>-<to>/<total>`.
         let range = resp.header("Content-Range").unwrap_or("").to_string();

@@ -50,10 +50,7 @@ pub fn unpack(archive: &Path, to: &Path) -> Result<usize, DownloadError> {
     let mut files = 0usize;
     for entry in tar.entries().map_err(|e| bad(e.to_string()))? {
         let mut entry = entry.map_err(|e| bad(e.to_string()))?;
-        let path = entry
-            .path()
-            .map_err(|e| bad(e.to_string()))?
-            .into_owned();
+        let path = entry.path().map_err(|e| bad(e.to_string()))?.into_owned();
         let kind = entry.header().entry_type();
         if !(kind.is_file() || kind.is_dir()) {
             return Err(bad(format!(

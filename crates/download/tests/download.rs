@@ -48,7 +48,10 @@ fn serve(body: Vec<u8>, how: Behaviour) -> Server {
             }
             seen.lock().unwrap().push(range.clone());
             if let Some(code) = how.status {
-                let _ = write!(stream, "HTTP/1.1 {code} Nope\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {code} Nope\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                );
                 continue;
             }
             let from: usize = range
@@ -67,7 +70,10 @@ fn serve(body: Vec<u8>, how: Behaviour) -> Server {
                 )
             } else {
                 (
-                    format!("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len()),
+                    format!(
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    ),
                     &body[..],
                 )
             };
@@ -111,7 +117,8 @@ fn archive() -> (Vec<u8>, Vec<(String, Vec<u8>)>) {
         h.set_size(bytes.len() as u64);
         h.set_mode(0o644);
         h.set_cksum();
-        tar.append_data(&mut h, format!("./{path}"), &bytes[..]).unwrap();
+        tar.append_data(&mut h, format!("./{path}"), &bytes[..])
+            .unwrap();
     }
     let bytes = tar.into_inner().unwrap().finish().unwrap();
     (bytes, files)
@@ -198,7 +205,10 @@ fn an_interrupted_earlier_run_is_continued_not_restarted() {
     std::fs::write(tmp.path().join("sc.tar.gz.part"), &bytes[..777]).unwrap();
     let r = download(&source(&server.url, &bytes), &to, false, &fast(), &mut ()).unwrap();
     assert_eq!(r.fetched_bytes, (bytes.len() - 777) as u64);
-    assert_eq!(*server.ranges.lock().unwrap(), vec!["bytes=777-".to_string()]);
+    assert_eq!(
+        *server.ranges.lock().unwrap(),
+        vec!["bytes=777-".to_string()]
+    );
     assert_unpacked(&to, &files);
 }
 
@@ -230,7 +240,12 @@ fn a_wrong_checksum_unpacks_nothing_and_deletes_the_download() {
     let e = download(&src, &to, false, &fast(), &mut ()).unwrap_err();
     assert!(matches!(e, DownloadError::Checksum { .. }), "{e}");
     let msg = e.to_string();
-    assert!(msg.contains("sc.tar.gz.part") && msg.contains(&"00".repeat(32)) && msg.contains(&sha(&bytes)), "{msg}");
+    assert!(
+        msg.contains("sc.tar.gz.part")
+            && msg.contains(&"00".repeat(32))
+            && msg.contains(&sha(&bytes)),
+        "{msg}"
+    );
     assert!(!to.exists());
     assert_eq!(others(tmp.path(), &[]), Vec::<String>::new());
 }
@@ -264,14 +279,16 @@ fn an_error_status_is_reported_with_the_address_and_not_retried() {
         sha256: "00".repeat(32),
         size: None,
     };
-    let e = download(&src, &to, false, &fast(), &mut ()).unwrap_err().to_string();
+    let e = download(&src, &to, false, &fast(), &mut ())
+        .unwrap_err()
+        .to_string();
     assert!(e.contains(&server.url) && e.contains("404"), "{e}");
     assert_eq!(server.ranges.lock().unwrap().len(), 1);
     assert!(!to.exists());
 }
 
 #[test]
-fn a_server_that_keeps_dropping_gives_up_and_keeps_the_part_for_later() {
+fn a_server_that_cannot_be_reached_is_given_up_after_the_attempts_with_a_hint_to_resume() {
     // Every connection is refused: nothing listens on the port any more.
     let port = {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -285,8 +302,13 @@ fn a_server_that_keeps_dropping_gives_up_and_keeps_the_part_for_later() {
         size: None,
     };
     let opts = fast().with_attempts(3);
-    let e = download(&src, &to, false, &opts, &mut ()).unwrap_err().to_string();
-    assert!(e.contains("gave up after 3 attempts") && e.contains("run again to resume"), "{e}");
+    let e = download(&src, &to, false, &opts, &mut ())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("gave up after 3 attempts") && e.contains("run again to resume"),
+        "{e}"
+    );
     assert!(!to.exists());
 }
 
@@ -301,7 +323,10 @@ fn an_existing_target_is_never_touched() {
     let e = download(&source(&server.url, &bytes), &to, false, &fast(), &mut ()).unwrap_err();
     assert!(matches!(e, DownloadError::TargetExists { .. }), "{e}");
     assert_eq!(std::fs::read(to.join("mine.txt")).unwrap(), b"keep me");
-    assert!(server.ranges.lock().unwrap().is_empty(), "nothing is fetched");
+    assert!(
+        server.ranges.lock().unwrap().is_empty(),
+        "nothing is fetched"
+    );
 }
 
 #[test]
@@ -336,8 +361,13 @@ fn entries_that_leave_the_folder_are_refused_and_nothing_is_left_behind() {
     let archive = tmp.path().join("evil.tar.gz");
     std::fs::write(&archive, &bytes).unwrap();
     let to = tmp.path().join("sc");
-    let e = randommix_download::unpack(&archive, &to).unwrap_err().to_string();
-    assert!(e.contains("outside the target folder") || e.contains(".."), "{e}");
+    let e = randommix_download::unpack(&archive, &to)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("outside the target folder") || e.contains(".."),
+        "{e}"
+    );
     assert!(!to.exists());
     assert!(!tmp.path().join("evil.txt").exists());
     assert_eq!(others(tmp.path(), &["evil.tar.gz"]), Vec::<String>::new());
