@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 
-mod cli;
+mod args;
+mod cmd;
+mod progress;
 
 /// Keyword spotting on Speech Commands with RandomMix augmentation.
 #[derive(Parser, Debug)]
@@ -28,27 +30,29 @@ struct Cli {
 enum Command {
     /// Train a keyword spotter (defaults: the bundled data in ./data, RandomMix 1:1:1:1 with a
     /// power-sum Mixup, 70 % of the batches unmixed).
-    Train(cli::TrainArgs),
+    Train(cmd::train::TrainArgs),
     /// Evaluate a trained run: accuracy, per-class accuracy, confusion matrix.
-    Eval(cli::EvalArgs),
+    Eval(cmd::eval::EvalArgs),
     /// Compute log-mel features of WAV files or folders into a .npy file.
-    Features(cli::FeaturesArgs),
+    Features(cmd::features::FeaturesArgs),
     /// Top-k labels of WAV clips with a trained run.
-    Predict(cli::PredictArgs),
+    Predict(cmd::predict::PredictArgs),
     /// Find keywords in a long recording with a trained run.
-    Spot(cli::SpotArgs),
+    Spot(cmd::spot::SpotArgs),
     /// False rejects against false accepts per hour on a long labelled stream; CSV + DET plot.
-    Detect(cli::DetectArgs),
+    Detect(cmd::detect::DetectArgs),
     /// Write a trained network as ONNX (with its input normalisation) and a JSON description.
-    Export(cli::ExportArgs),
+    Export(cmd::export::ExportArgs),
+    /// Fetch, verify (SHA-256) and unpack a Speech Commands archive; resumes an interrupted one.
+    Download(cmd::download::DownloadArgs),
     /// Train the same model under several mixing modes and seeds; table + chart.
-    Compare(cli::CompareArgs),
+    Compare(cmd::compare::CompareArgs),
     /// Accuracy of trained runs under noise, occlusion and FGSM; table + plots.
-    Robustness(cli::RobustnessArgs),
+    Robustness(cmd::robustness::RobustnessArgs),
     /// Mix two WAV clips (or a random batch) and write the panel PNG, the audio and the log-mel.
-    Mix(cli::inspect::MixArgs),
+    Mix(cmd::mix::MixArgs),
     /// Draw a saved log-mel .npy as PNG and turn it back into audio.
-    Render(cli::inspect::RenderArgs),
+    Render(cmd::render::RenderArgs),
 }
 
 /// The most worker threads `--threads` accepts, per core: more only adds switching (and
@@ -80,17 +84,18 @@ fn run(cli: Cli) -> Result<()> {
         randommix::model::fastconv::set_generic(true);
     }
     match cli.command {
-        Command::Train(a) => cli::train(a),
-        Command::Eval(a) => cli::eval(a),
-        Command::Features(a) => cli::features(a),
-        Command::Predict(a) => cli::predict(a),
-        Command::Spot(a) => cli::spot(a),
-        Command::Detect(a) => cli::detect(a),
-        Command::Export(a) => cli::export(a),
-        Command::Compare(a) => cli::compare(a),
-        Command::Robustness(a) => cli::robustness(a),
-        Command::Mix(a) => cli::inspect::mix(a),
-        Command::Render(a) => cli::inspect::render(a),
+        Command::Train(a) => cmd::train::run(a),
+        Command::Eval(a) => cmd::eval::run(a),
+        Command::Features(a) => cmd::features::run(a),
+        Command::Predict(a) => cmd::predict::run(a),
+        Command::Spot(a) => cmd::spot::run(a),
+        Command::Detect(a) => cmd::detect::run(a),
+        Command::Export(a) => cmd::export::run(a),
+        Command::Download(a) => cmd::download::run(a),
+        Command::Compare(a) => cmd::compare::run(a),
+        Command::Robustness(a) => cmd::robustness::run(a),
+        Command::Mix(a) => cmd::mix::run(a),
+        Command::Render(a) => cmd::render::run(a),
     }
 }
 

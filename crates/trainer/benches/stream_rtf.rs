@@ -69,6 +69,7 @@ fn run() -> LoadedRun {
         },
         checkpoint_epoch: 0,
         checkpoint: std::path::PathBuf::from("untrained"),
+        dir: std::path::PathBuf::from("untrained"),
     }
 }
 

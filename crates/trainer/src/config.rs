@@ -32,6 +32,11 @@ pub const COMPARE_MODES: &str = concat!(
     recommended_modes!()
 );
 
+/// `compare`'s default global mixing options, added to every mode but `none`: the training
+/// default's schedule ([`RECOMMENDED_MIX`]'s 70 % unmixed batches), so that the modes are
+/// compared as the default uses them.
+pub const COMPARE_MIX_OPTIONS: &str = "skip=0.7";
+
 /// The bundled real Speech Commands clips: the default folder a run is judged on.
 pub const DEFAULT_DATA: &str = "data/real";
 
@@ -257,6 +262,7 @@ mod tests {
     fn the_default_specs_agree_and_parse() {
         use crate::mix::{RandomMix, RandomMixConfig};
         assert_eq!(RECOMMENDED_MIX, format!("{RECOMMENDED_MODES};skip=0.7"));
+        assert!(RECOMMENDED_MIX.ends_with(&format!(";{COMPARE_MIX_OPTIONS}")));
         assert!(COMPARE_MODES.ends_with(&format!("/{RECOMMENDED_MODES}")));
         let c: RandomMixConfig = RECOMMENDED_MIX.parse().expect("default spec");
         assert_eq!(c.to_string(), RECOMMENDED_MIX);

@@ -6,13 +6,13 @@ use burn::tensor::Device;
 use ndarray::{Array2, Array4, s};
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::RunPaths;
 use crate::data::pipeline::clean_features;
 use crate::data::{AudioStore, DatasetIndex, Item, Split, Task, TaskSpec};
 use crate::error::TrainError;
 use crate::io::atomic_write_bytes;
-use crate::loaded::LoadedRun;
 use crate::model::KwsModel;
+use crate::run::LoadedRun;
+use crate::run::RunPaths;
 
 /// Raw counts of an evaluation.
 #[derive(Debug, Clone)]
@@ -78,9 +78,9 @@ impl EvalSource {
     /// The source of an evaluation running now.
     pub fn now(data: &Path, task: &TaskSpec, checkpoint: &Path, checkpoint_epoch: usize) -> Self {
         EvalSource {
-            data: crate::loaded::absolute(data),
+            data: crate::run::absolute(data),
             task: task.clone(),
-            checkpoint: crate::loaded::absolute(checkpoint),
+            checkpoint: crate::run::absolute(checkpoint),
             checkpoint_epoch,
             date: jiff::Timestamp::now()
                 .round(jiff::Unit::Second)
@@ -358,7 +358,7 @@ pub fn evaluate(
     split: Split,
 ) -> Result<(EvalReport, PathBuf), TrainError> {
     let run = LoadedRun::open(dir, false)?;
-    let (index, own) = crate::loaded::eval_index(&run.config, dir, data)?;
+    let (index, own) = run.index_for(data)?;
     let root = index.root.clone();
     let (_task, items) = split_items(&run, &index, split)?;
     let paths = RunPaths::new(dir);

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::audio;
 use crate::error::TrainError;
-use crate::loaded::LoadedRun;
+use crate::run::LoadedRun;
 
 /// One label with its probability.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -9,7 +9,6 @@
 pub use randommix_frontend::{audio, features, io};
 pub use randommix_mix as mix;
 
-pub mod checkpoint;
 pub mod config;
 mod csv_out;
 pub mod data;
@@ -20,12 +19,12 @@ pub mod experiments;
 pub mod export;
 pub mod infer;
 pub mod inspect;
-pub mod loaded;
 pub mod model;
+pub mod run;
 pub mod stream;
 pub mod tensor;
 pub mod train;
 pub mod viz;
 
 pub use error::TrainError;
-pub use loaded::LoadedRun;
+pub use run::LoadedRun;

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 use crate::data::task::{SILENCE, UNKNOWN};
 use crate::error::TrainError;
 use crate::features::MelFrontend;
-use crate::loaded::LoadedRun;
+use crate::run::LoadedRun;
 
 /// Settings of the streaming detector.
 #[derive(Debug, Clone)]
@@ -44,6 +44,43 @@ pub struct StreamConfig {
     pub thresholds: Vec<(String, f32)>,
     /// Seconds after a detection during which nothing else is reported.
     pub refractory_s: f32,
+}
+
+impl Default for StreamConfig {
+    /// A model evaluation every 100 ms, smoothed over 3, threshold 0.5, no per-keyword
+    /// thresholds, 1 s between reports.
+    fn default() -> Self {
+        StreamConfig {
+            hop_s: 0.1,
+            smooth: 3,
+            threshold: 0.5,
+            thresholds: Vec::new(),
+            refractory_s: 1.0,
+        }
+    }
+}
+
+/// Parses one per-keyword threshold, `WORD=PROBABILITY` (as `--threshold-for yes=0.8` gives
+/// it); the word is checked against a run's classes when the detector is built.
+pub fn parse_keyword_threshold(s: &str) -> Result<(String, f32), String> {
+    let (k, v) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: expected WORD=PROBABILITY"))?;
+    let v: f32 = v
+        .parse()
+        .map_err(|_| format!("{s:?}: {v:?} is not a number"))?;
+    Ok((k.to_string(), v))
+}
+
+impl StreamDetection {
+    /// One line of `randommix spot`'s text output: the report time, the word, its score and
+    /// the latency after the word.
+    pub fn to_line(&self) -> String {
+        format!(
+            "{:>8.2} s  {:<10} {:.3}  (reported {:.2} s after the word)",
+            self.end_s, self.label, self.score, self.latency_s
+        )
+    }
 }
 
 /// One detection.

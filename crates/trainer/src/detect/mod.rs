@@ -22,12 +22,11 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::audio;
-use crate::checkpoint::RunPaths;
 use crate::data::index::{DatasetIndex, Split};
 use crate::data::task::{SILENCE, UNKNOWN};
 use crate::error::TrainError;
 use crate::eval::EvalSource;
-use crate::loaded::LoadedRun;
+use crate::run::LoadedRun;
 use crate::stream::PosteriorTrace;
 
 pub use compose::{Kind, LabelledStream};
@@ -511,7 +510,6 @@ pub fn summarize_labels(
 /// The report of the detector of `run` on a stream built from `split` of `index`.
 pub fn detect_report(
     run: &LoadedRun,
-    run_dir: &Path,
     index: &DatasetIndex,
     split: Split,
     cfg: &DetectConfig,
@@ -543,7 +541,7 @@ pub fn detect_report(
         source: EvalSource::now(
             &index.root,
             &run.config.task,
-            &RunPaths::new(run_dir).best(),
+            &run.checkpoint,
             run.checkpoint_epoch,
         ),
         config: cfg.clone(),
@@ -624,10 +622,10 @@ pub fn detect(
 ) -> Result<(DetectReport, Vec<PathBuf>), TrainError> {
     cfg.validate()?;
     let run = LoadedRun::open(dir, false)?;
-    let (index, own) = crate::loaded::eval_index(&run.config, dir, data)?;
-    let report = detect_report(&run, dir, &index, split, cfg)?;
+    let (index, own) = run.index_for(data)?;
+    let report = detect_report(&run, &index, split, cfg)?;
     let other = (!own).then_some(index.root.as_path());
-    let stem = RunPaths::new(dir).detect_stem(split.name(), other);
+    let stem = run.paths().detect_stem(split.name(), other);
     let label = dir
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -21,12 +21,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::checkpoint::RunPaths;
 use crate::error::TrainError;
 use crate::features::MelConfig;
 use crate::io::atomic_write_bytes;
-use crate::loaded::LoadedRun;
 use crate::model::{CnnParts, KwsModel};
+use crate::run::LoadedRun;
+use crate::run::RunPaths;
 use proto::{Attr, Dim, Graph, node, tensor, value_info};
 
 /// The ONNX operator set the graph uses.
@@ -292,8 +292,8 @@ pub fn export_run(
         frontend: run.config.mel.clone(),
         clip_samples: run.config.clip_samples,
         normalization: run.norm,
-        run: crate::loaded::absolute(dir),
-        checkpoint: crate::loaded::absolute(&if last { paths.last() } else { paths.best() }),
+        run: crate::run::absolute(dir),
+        checkpoint: crate::run::absolute(&if last { paths.last() } else { paths.best() }),
         checkpoint_epoch: run.checkpoint_epoch,
         opset: OPSET,
     };

@@ -1,6 +1,6 @@
 //! What training reports while it runs.
 
-use crate::checkpoint::EpochMetrics;
+use crate::run::EpochMetrics;
 
 /// What training reports while it runs.
 pub trait Progress {

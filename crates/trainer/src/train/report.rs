@@ -2,12 +2,12 @@
 
 use std::path::Path;
 
-use super::run::TrainSummary;
-use crate::checkpoint::{EpochMetrics, RunPaths};
+use super::summary::TrainSummary;
 use crate::config::TrainConfig;
 use crate::csv_out::csv_bytes;
 use crate::error::TrainError;
 use crate::io::atomic_write_bytes;
+use crate::run::{EpochMetrics, RunPaths};
 
 pub(crate) fn write_metrics_csv(path: &Path, history: &[EpochMetrics]) -> Result<(), TrainError> {
     let s = csv_bytes(

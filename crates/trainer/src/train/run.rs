@@ -11,10 +11,9 @@ use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
 
-use super::lock::lock_run;
 use super::progress::Progress;
 use super::report::{write_metrics_csv, write_report};
-use crate::checkpoint::{Checkpoint, EpochMetrics, RngState, RunPaths, TrainState};
+use super::summary::TrainSummary;
 use crate::config::TrainConfig;
 use crate::data::pipeline::{self, clean_features};
 use crate::data::{AudioStore, DatasetIndex, Item, Normalization, Split, Task};
@@ -22,32 +21,11 @@ use crate::error::TrainError;
 use crate::eval::{EvalReport, EvalSource, evaluate_features};
 use crate::features::MelFrontend;
 use crate::io::atomic_write_bytes;
-use crate::loaded::{LoadedRun, check_run_config, load_model, read_config};
 use crate::mix::{Mixer, RandomMix};
 use crate::model::{Arch, KwsModel, ModelConfig};
+use crate::run::{Checkpoint, EpochMetrics, RngState, RunPaths, TrainState, lock_run};
+use crate::run::{LoadedRun, check_run_config, load_model, read_config};
 use crate::tensor::{soft_cross_entropy, tensor2, tensor4};
-
-/// The outcome of [`train`].
-#[derive(Debug, Clone)]
-pub struct TrainSummary {
-    /// Metrics of every epoch.
-    pub history: Vec<EpochMetrics>,
-    /// Best validation accuracy and its epoch.
-    pub best_valid_acc: f64,
-    /// The epoch (1-based) of the best checkpoint.
-    pub best_epoch: usize,
-    /// The test split evaluated with the best checkpoint.
-    pub test: EvalReport,
-    /// The in-domain test split (`testing_indomain_list.txt`) with the best checkpoint, when
-    /// the data set has one.
-    pub indomain: Option<EvalReport>,
-    /// The test (and in-domain test) splits of the further training folders
-    /// ([`TrainConfig::extra_data`]), scored with the best checkpoint: secondary figures beside
-    /// the main folder's test split.
-    pub secondary: Vec<EvalReport>,
-    /// Wall time in seconds (this process only, when resumed).
-    pub seconds: f64,
-}
 
 /// The data of a prepared run: index, task, items per split, decoded audio, front end.
 struct Prepared {
@@ -154,90 +132,15 @@ pub fn train(
 ) -> Result<TrainSummary, TrainError> {
     let t_start = Instant::now();
     let paths = RunPaths::new(out);
-    let (mut cfg, start_ck) = if resume {
-        let mut cfg = read_config(&paths)?;
-        cfg.data = crate::loaded::data_root(&cfg, out);
-        cfg.extra_data = crate::loaded::extra_data_roots(&cfg, out);
-        let ck = if paths.last().exists() {
-            Some(Checkpoint::load(&paths.last())?)
-        } else {
-            None
-        };
-        (cfg, ck)
-    } else {
-        if paths.config().exists() || paths.last().exists() {
-            return Err(TrainError::RunDir {
-                path: out.to_path_buf(),
-                problem:
-                    "already holds a run; pass --resume to continue it or choose another --out"
-                        .into(),
-            });
-        }
-        check_new_run_folder(&paths)?;
-        // The data folder is recorded as an absolute path, so that the run can be evaluated
-        // from any working directory.
-        let mut cfg = cfg.clone();
-        for d in std::iter::once(&mut cfg.data).chain(&mut cfg.extra_data) {
-            if d.is_dir() {
-                *d = crate::loaded::absolute(d);
-            }
-        }
-        (cfg, None)
-    };
-    cfg.validate().map_err(|e| {
-        if resume {
-            TrainError::RunDir {
-                path: paths.config(),
-                problem: format!("is not a valid run configuration: {e}"),
-            }
-        } else {
-            TrainError::Setting {
-                setting: "train".into(),
-                problem: e.to_string(),
-            }
-        }
-    })?;
+    let (mut cfg, start_ck) = open_config(cfg, out, resume, &paths)?;
     let mixer: RandomMix = cfg.mix.parse()?;
     crate::io::create_dir_all(out)?;
     let _lock = lock_run(&paths)?;
 
     let (_index, data) = prepare(&cfg, progress)?;
     let n_classes = data.task.n_classes();
-    let n_frames = data.frontend.n_frames(cfg.clip_samples);
-    let n_mels = cfg.mel.n_mels;
 
-    // Resolve what the data decides and save the configuration before the first step.
-    if resume {
-        if cfg.classes != data.task.classes {
-            return Err(TrainError::RunDir {
-                path: paths.config(),
-                problem: format!(
-                    "the data now gives classes {:?}, the run was started with {:?}",
-                    data.task.classes, cfg.classes
-                ),
-            });
-        }
-    } else {
-        cfg.classes = data.task.classes.clone();
-        cfg.model = Some(match cfg.arch {
-            Arch::Cnn => ModelConfig::new(n_classes, n_mels, n_frames),
-            Arch::BcResNet => ModelConfig::bcresnet(n_classes, n_mels, n_frames, cfg.width),
-        });
-        let train_clean = clean_features(
-            &data.store,
-            &data.train,
-            &data.frontend,
-            &cfg.augment,
-            None,
-            cfg.seed,
-        );
-        cfg.normalization = Some(Normalization::fit(&train_clean));
-        let json = serde_json::to_vec_pretty(&cfg).map_err(|cause| TrainError::Json {
-            path: paths.config(),
-            cause,
-        })?;
-        atomic_write_bytes(&paths.config(), &json)?;
-    }
+    settle_config(&mut cfg, &data, resume, &paths)?;
     let (model_cfg, norm, _) = check_run_config(&cfg, &paths.config())?;
     let mixer = mixer_for_standardised(&mixer, &norm)?;
 
@@ -477,46 +380,17 @@ pub fn train(
 
     // Test with the best checkpoint.
     let best = LoadedRun::open(out, false)?;
-    let test_feats = clean_features(
-        &data.store,
-        &data.test,
-        &data.frontend,
-        &cfg.augment,
-        Some(&norm),
-        crate::data::seeds::eval_seed(cfg.seed, Split::Test),
-    );
-    let test = evaluate_features(
-        &best.model,
-        &best.device,
-        &test_feats,
-        &data.test,
-        n_classes,
-        cfg.eval_batch_size,
-        &best.checkpoint_name(),
-    )?;
-    let source = || EvalSource::now(&cfg.data, &cfg.task, &paths.best(), best.checkpoint_epoch);
-    let test = EvalReport::new(&cfg.classes, "test", test).with_source(source());
+    let test = score_split(&best, &cfg, &data, &data.test, Split::Test)?;
     let indomain = if data.indomain.is_empty() {
         None
     } else {
-        let feats = clean_features(
-            &data.store,
+        Some(score_split(
+            &best,
+            &cfg,
+            &data,
             &data.indomain,
-            &data.frontend,
-            &cfg.augment,
-            Some(&norm),
-            crate::data::seeds::eval_seed(cfg.seed, Split::Indomain),
-        );
-        let c = evaluate_features(
-            &best.model,
-            &best.device,
-            &feats,
-            &data.indomain,
-            n_classes,
-            cfg.eval_batch_size,
-            &best.checkpoint_name(),
-        )?;
-        Some(EvalReport::new(&cfg.classes, "indomain", c).with_source(source()))
+            Split::Indomain,
+        )?)
     };
     summary_test_files(&paths, &test, indomain.as_ref())?;
     let secondary = evaluate_extra_folders(&cfg, out, progress)?;
@@ -531,6 +405,143 @@ pub fn train(
     };
     write_report(&paths, &cfg, &summary)?;
     Ok(summary)
+}
+
+/// The configuration a run trains with and the checkpoint it continues from: a resumed run's
+/// own `config.json` (its data folders found again) and `last.ckpt`; a new run's `cfg` with its
+/// data folders made absolute, after checking that `out` holds no run and none of the user's
+/// files. Either way the configuration is validated.
+fn open_config(
+    cfg: &TrainConfig,
+    out: &Path,
+    resume: bool,
+    paths: &RunPaths,
+) -> Result<(TrainConfig, Option<Checkpoint>), TrainError> {
+    let (cfg, start_ck) = if resume {
+        let mut cfg = read_config(paths)?;
+        cfg.data = crate::run::data_root(&cfg, out);
+        cfg.extra_data = crate::run::extra_data_roots(&cfg, out);
+        let ck = if paths.last().exists() {
+            Some(Checkpoint::load(&paths.last())?)
+        } else {
+            None
+        };
+        (cfg, ck)
+    } else {
+        if paths.config().exists() || paths.last().exists() {
+            return Err(TrainError::RunDir {
+                path: out.to_path_buf(),
+                problem:
+                    "already holds a run; pass --resume to continue it or choose another --out"
+                        .into(),
+            });
+        }
+        check_new_run_folder(paths)?;
+        // The data folder is recorded as an absolute path, so that the run can be evaluated
+        // from any working directory.
+        let mut cfg = cfg.clone();
+        for d in std::iter::once(&mut cfg.data).chain(&mut cfg.extra_data) {
+            if d.is_dir() {
+                *d = crate::run::absolute(d);
+            }
+        }
+        (cfg, None)
+    };
+    cfg.validate().map_err(|e| {
+        if resume {
+            TrainError::RunDir {
+                path: paths.config(),
+                problem: format!("is not a valid run configuration: {e}"),
+            }
+        } else {
+            TrainError::Setting {
+                setting: "train".into(),
+                problem: e.to_string(),
+            }
+        }
+    })?;
+    Ok((cfg, start_ck))
+}
+
+/// Resolves what the data decides and saves the configuration before the first step: a new
+/// run's classes, model and normalisation (fitted on the clean training features), written to
+/// `config.json`; a resumed run is checked to give the classes it started with.
+fn settle_config(
+    cfg: &mut TrainConfig,
+    data: &Prepared,
+    resume: bool,
+    paths: &RunPaths,
+) -> Result<(), TrainError> {
+    let n_classes = data.task.n_classes();
+    let n_frames = data.frontend.n_frames(cfg.clip_samples);
+    let n_mels = cfg.mel.n_mels;
+    if resume {
+        if cfg.classes != data.task.classes {
+            return Err(TrainError::RunDir {
+                path: paths.config(),
+                problem: format!(
+                    "the data now gives classes {:?}, the run was started with {:?}",
+                    data.task.classes, cfg.classes
+                ),
+            });
+        }
+    } else {
+        cfg.classes = data.task.classes.clone();
+        cfg.model = Some(match cfg.arch {
+            Arch::Cnn => ModelConfig::new(n_classes, n_mels, n_frames),
+            Arch::BcResNet => ModelConfig::bcresnet(n_classes, n_mels, n_frames, cfg.width),
+        });
+        let train_clean = clean_features(
+            &data.store,
+            &data.train,
+            &data.frontend,
+            &cfg.augment,
+            None,
+            cfg.seed,
+        );
+        cfg.normalization = Some(Normalization::fit(&train_clean));
+        let json = serde_json::to_vec_pretty(&cfg).map_err(|cause| TrainError::Json {
+            path: paths.config(),
+            cause,
+        })?;
+        atomic_write_bytes(&paths.config(), &json)?;
+    }
+    Ok(())
+}
+
+/// The report of the best checkpoint `best` on `items` of `split`, with the features and the
+/// silence noise seeded as in evaluation.
+fn score_split(
+    best: &LoadedRun,
+    cfg: &TrainConfig,
+    data: &Prepared,
+    items: &[Item],
+    split: Split,
+) -> Result<EvalReport, TrainError> {
+    let feats = clean_features(
+        &data.store,
+        items,
+        &data.frontend,
+        &cfg.augment,
+        Some(&best.norm),
+        crate::data::seeds::eval_seed(cfg.seed, split),
+    );
+    let counts = evaluate_features(
+        &best.model,
+        &best.device,
+        &feats,
+        items,
+        data.task.n_classes(),
+        cfg.eval_batch_size,
+        &best.checkpoint_name(),
+    )?;
+    let source = EvalSource::now(
+        &cfg.data,
+        &cfg.task,
+        &best.paths().best(),
+        best.checkpoint_epoch,
+    );
+    Ok(EvalReport::new(&cfg.classes, split.name(), counts).with_source(source))
 }
 
 /// A new run's folder must not exist yet, be empty, or hold only the `train.lock` an earlier

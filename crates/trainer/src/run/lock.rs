@@ -2,7 +2,7 @@
 
 use std::fs::{File, OpenOptions};
 
-use crate::checkpoint::RunPaths;
+use super::paths::RunPaths;
 use crate::error::TrainError;
 
 /// Holds the run folder's lock for the lifetime of the value.

@@ -1,5 +1,4 @@
-//! `randommix mix` and `randommix render`: argument structs turned into
-//! [`randommix::viz::inspect`] calls.
+//! `randommix mix`: mix two WAV clips (or a random batch) into a panel PNG, audio and a log-mel.
 
 use std::path::PathBuf;
 
@@ -7,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use randommix::config::RECOMMENDED_MODES;
-use randommix::inspect::{self, MixRequest, RenderRequest};
+use randommix::inspect::{self, MixRequest};
 
 /// `randommix mix`.
 #[derive(Args, Debug)]
@@ -50,37 +49,12 @@ pub struct MixArgs {
     #[arg(long)]
     pub force: bool,
     /// Griffin-Lim iterations of the WAV output.
-    #[arg(long, default_value_t = 32)]
-    pub gl_iters: usize,
-}
-
-/// `randommix render`.
-#[derive(Args, Debug)]
-pub struct RenderArgs {
-    /// A float32 .npy of dB log-mels: [mels, frames], [clips, mels, frames] or
-    /// [clips, 1, mels, frames] (as written by `features` and `mix`).
-    #[arg(value_name = "IN.npy")]
-    pub input: PathBuf,
-    /// Spectrogram PNG. For several clips, a folder (ending in `/`) gets `<stem>_000.png`
-    /// per clip and a file name is a template (`{i}`) or gets `_000` before its extension.
-    #[arg(long, value_name = "OUT.png", required_unless_present = "wav")]
-    pub png: Option<PathBuf>,
-    /// Audio by Griffin-Lim (16-bit, 16 kHz; needs 40 mel bands). Named like --png.
-    #[arg(long, value_name = "OUT.wav")]
-    pub wav: Option<PathBuf>,
-    /// Overwrite existing output files.
-    #[arg(long)]
-    pub force: bool,
-    /// Seed of the Griffin-Lim phases.
-    #[arg(long, default_value_t = 0)]
-    pub seed: u64,
-    /// Griffin-Lim iterations.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = randommix::features::GriffinLimConfig::default().n_iter)]
     pub gl_iters: usize,
 }
 
 /// Runs `randommix mix`: prints one line per result (mode, partner, λ) and the files written.
-pub fn mix(a: MixArgs) -> Result<()> {
+pub fn run(a: MixArgs) -> Result<()> {
     let inputs = match a.random {
         Some(n) => inspect::pick_random_clips(&a.data, n, a.seed)
             .with_context(|| format!("picking {n} random clips"))?,
@@ -100,32 +74,6 @@ pub fn mix(a: MixArgs) -> Result<()> {
         for f in o.files() {
             println!("  wrote {}", f.display());
         }
-    }
-    Ok(())
-}
-
-/// Runs `randommix render`: prints the files written.
-pub fn render(a: RenderArgs) -> Result<()> {
-    let mut req = RenderRequest::new(a.input);
-    req.png = a.png;
-    req.wav = a.wav;
-    req.force = a.force;
-    req.seed = a.seed;
-    req.griffin_lim.n_iter = a.gl_iters;
-    let outputs = inspect::render(&req)?;
-    for o in &outputs {
-        let files: Vec<String> = [&o.png, &o.wav]
-            .into_iter()
-            .flatten()
-            .map(|p| p.display().to_string())
-            .collect();
-        println!(
-            "spectrogram {} [{} x {}]: wrote {}",
-            o.index,
-            o.shape[0],
-            o.shape[1],
-            files.join(", ")
-        );
     }
     Ok(())
 }

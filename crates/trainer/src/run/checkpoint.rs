@@ -7,68 +7,16 @@
 //! detected before any section is decoded. Lengths are checked against the file size before
 //! anything is allocated. Files with the first magic, `RMXCKPT1` (no checksum), still load.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
+use super::paths::RunPaths;
+use super::state::TrainState;
 use crate::error::TrainError;
 use crate::io::atomic_write;
 
 const MAGIC: &[u8; 8] = b"RMXCKPT2";
 const MAGIC_V1: &[u8; 8] = b"RMXCKPT1";
 const CHECKSUM_LEN: usize = 20;
-
-/// One row of `metrics.csv`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EpochMetrics {
-    /// 1-based epoch.
-    pub epoch: usize,
-    /// Mean soft-target cross-entropy over the epoch's training batches.
-    pub train_loss: f64,
-    /// Accuracy of the argmax against each training sample's own (unmixed) label.
-    pub train_acc: f64,
-    /// Cross-entropy on the validation split.
-    pub valid_loss: f64,
-    /// Accuracy on the validation split.
-    pub valid_acc: f64,
-    /// Learning rate at the end of the epoch.
-    pub lr: f64,
-    /// Training samples per second (forward + backward + optimizer step + waiting for data).
-    pub samples_per_s: f64,
-    /// Share of the epoch's training time spent waiting for the data pipeline.
-    pub data_wait_share: f64,
-    /// Wall time of the epoch in seconds, validation included.
-    pub seconds: f64,
-}
-
-/// The training state saved beside the weights.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct TrainState {
-    /// Epochs completed.
-    pub epoch: usize,
-    /// Optimizer steps taken.
-    pub step: usize,
-    /// Best validation accuracy so far.
-    pub best_valid_acc: f64,
-    /// The epoch (1-based) that reached it.
-    pub best_epoch: usize,
-    /// Metrics of every completed epoch.
-    pub history: Vec<EpochMetrics>,
-    /// How the random streams are derived: every epoch's data order, augmentation and mixing
-    /// come from `ChaCha8(seed, epoch)` and the device RNG is reseeded with `seed + epoch`, so
-    /// this pair is the whole RNG state at an epoch boundary.
-    pub rng: RngState,
-}
-
-/// The RNG state at an epoch boundary.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RngState {
-    /// The run's seed.
-    pub seed: u64,
-    /// The next epoch (0-based) to draw from.
-    pub next_epoch: usize,
-}
-
 /// A checkpoint in memory.
 pub struct Checkpoint {
     /// Training state.
@@ -172,94 +120,23 @@ impl Checkpoint {
     }
 }
 
+/// The training state of the run in `paths` when it has finished `epochs` epochs and its test
+/// split was scored (`eval_test.json`); `None` otherwise (not started, stopped, or unreadable).
+pub fn finished(paths: &RunPaths, epochs: usize) -> Option<TrainState> {
+    if !paths.eval("test").exists() {
+        return None;
+    }
+    let ck = Checkpoint::load(&paths.last()).ok()?;
+    (ck.state.epoch >= epochs).then_some(ck.state)
+}
+
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
-
-/// The standard file names inside a run folder.
-#[derive(Debug, Clone)]
-pub struct RunPaths {
-    /// The run folder.
-    pub dir: PathBuf,
-}
-
-impl RunPaths {
-    /// Paths under `dir`.
-    pub fn new(dir: &Path) -> Self {
-        RunPaths {
-            dir: dir.to_path_buf(),
-        }
-    }
-    /// `config.json`: the resolved configuration.
-    pub fn config(&self) -> PathBuf {
-        self.dir.join("config.json")
-    }
-    /// `metrics.csv`: one row per epoch.
-    pub fn metrics(&self) -> PathBuf {
-        self.dir.join("metrics.csv")
-    }
-    /// `last.ckpt`: the checkpoint after the latest epoch.
-    pub fn last(&self) -> PathBuf {
-        self.dir.join("last.ckpt")
-    }
-    /// `best.ckpt`: the checkpoint with the best validation accuracy.
-    pub fn best(&self) -> PathBuf {
-        self.dir.join("best.ckpt")
-    }
-    /// `report.md`: a short human-readable summary.
-    pub fn report(&self) -> PathBuf {
-        self.dir.join("report.md")
-    }
-    /// `train.lock`: held while a training process uses the folder.
-    pub fn lock(&self) -> PathBuf {
-        self.dir.join("train.lock")
-    }
-    /// `eval_<split>.json`: the result of `randommix eval`.
-    pub fn eval(&self, split: &str) -> PathBuf {
-        self.dir.join(format!("eval_{split}.json"))
-    }
-    /// `eval_<split>@<folder>-<hash>.json`: the result of `randommix eval --data <data>` on a
-    /// folder other than the run's own; the hash (of the absolute path) keeps two folders of
-    /// the same name apart.
-    pub fn eval_on(&self, split: &str, data: &Path) -> PathBuf {
-        self.dir
-            .join(format!("eval_{split}{}.json", data_suffix(data)))
-    }
-    /// The stem of the `randommix detect` files, `detect_<split>` (`.json`, `.csv`,
-    /// `_det.png` follow), with the `@<folder>-<hash>` of [`RunPaths::eval_on`] for a data
-    /// folder other than the run's own.
-    pub fn detect_stem(&self, split: &str, other_data: Option<&Path>) -> PathBuf {
-        let suffix = other_data.map(data_suffix).unwrap_or_default();
-        self.dir.join(format!("detect_{split}{suffix}"))
-    }
-}
-
-/// `@<folder>-<hash8>`: a data folder's name (made file-name safe) and the first 8 hex digits
-/// of the SHA-1 of its absolute path.
-fn data_suffix(data: &Path) -> String {
-    let abs = crate::loaded::absolute(data);
-    let name: String = abs
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "data".into())
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    let hash = sha1_smol::Sha1::from(abs.to_string_lossy().as_bytes())
-        .digest()
-        .to_string();
-    format!("@{name}-{}", &hash[..8])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::run::RngState;
 
     fn sample() -> Checkpoint {
         Checkpoint {
