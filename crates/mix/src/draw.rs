@@ -6,7 +6,7 @@ use std::sync::Arc;
 use ndarray::Array2;
 use rand::RngCore;
 
-use crate::engine::Dims;
+use crate::dims::Dims;
 use crate::{MixConfigError, MixMask, Mode, Rect};
 
 /// A realised draw for one sample (or for the whole batch).

@@ -44,7 +44,7 @@
 //!
 //! One mode per file (`mixup.rs`, `cutmix.rs`, `resizemix.rs`, `fmix.rs`; `any.rs` for a mode
 //! chosen at run time, `randommix.rs` for the weighted choice), all drawing through the one
-//! loop in `engine.rs` (`draw.rs` writes a drawn operation into a sample). `record.rs` holds
+//! loop in `engine.rs` (`draw.rs` writes a drawn operation into a sample, `dims.rs` checks a batch's shape). `record.rs` holds
 //! what a mix returns, `options.rs` the shared settings, `spec.rs` the string forms and
 //! `error.rs` the errors.
 //!
@@ -75,6 +75,7 @@
 
 mod any;
 mod cutmix;
+mod dims;
 mod draw;
 mod engine;
 mod error;
