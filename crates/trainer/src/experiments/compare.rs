@@ -1,10 +1,8 @@
 //! `compare`: the same recipe trained under several mixing modes and seeds.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use serde::{Deserialize, Serialize};
-
-use super::compare_report::write_compare;
+use super::compare_report::{CompareRow, CompareRun, write_compare};
 use super::modes::slug;
 use super::stats::{mean_std, paired_difference};
 use crate::config::TrainConfig;
@@ -13,75 +11,6 @@ use crate::error::TrainError;
 use crate::io::create_dir_all;
 use crate::run::{Checkpoint, RunPaths};
 use crate::train::Progress;
-
-/// One finished (mode, seed) run of a comparison.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CompareRun {
-    /// The mix specification.
-    pub mix: String,
-    /// The seed.
-    pub seed: u64,
-    /// Test accuracy of the best checkpoint.
-    pub test_acc: f64,
-    /// Best validation accuracy.
-    pub best_valid_acc: f64,
-    /// In-domain test accuracy of the best checkpoint, when the data set has that split.
-    pub indomain_acc: Option<f64>,
-    /// Epochs trained.
-    pub epochs: usize,
-    /// Training wall time, summed over epochs (seconds).
-    pub seconds: f64,
-    /// False accepts per hour and false-reject rate of the streaming detector at its default
-    /// threshold on a stream built from the test split (`randommix detect`), when measured.
-    #[serde(default)]
-    pub detection: Option<(f64, f64)>,
-    /// Test accuracy on the first further training folder's test split (the synthetic voices
-    /// by default), a secondary figure; absent without such a folder.
-    #[serde(default)]
-    pub secondary_acc: Option<f64>,
-    /// Test accuracy per class of the headline test split, in the run's class order.
-    #[serde(default)]
-    pub per_class: Vec<(String, f64)>,
-    /// The run folder.
-    pub dir: PathBuf,
-}
-
-/// Mean and standard deviation per mode.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CompareRow {
-    /// The mix specification.
-    pub mix: String,
-    /// Number of seeds.
-    pub seeds: usize,
-    /// Mean test accuracy.
-    pub test_mean: f64,
-    /// Sample standard deviation of the test accuracy (0 for one seed).
-    pub test_std: f64,
-    /// Mean best validation accuracy.
-    pub valid_mean: f64,
-    /// Its standard deviation.
-    pub valid_std: f64,
-    /// Mean and standard deviation of the in-domain test accuracy, when measured.
-    pub indomain: Option<(f64, f64)>,
-    /// Epochs per run.
-    pub epochs: usize,
-    /// Mean wall time per run (seconds).
-    pub seconds_mean: f64,
-    /// Mean and standard deviation of false accepts per hour, then of the false-reject rate,
-    /// at the detector's default threshold, when measured.
-    #[serde(default)]
-    pub detection: Option<((f64, f64), (f64, f64))>,
-    /// The secondary test accuracy (mean, std) when every run has one.
-    #[serde(default)]
-    pub secondary: Option<(f64, f64)>,
-    /// The test accuracy minus the first mode's, seed by seed: (mean, standard error, pairs),
-    /// over the seeds both have; absent for the first mode itself.
-    #[serde(default)]
-    pub paired_diff: Option<(f64, f64, usize)>,
-    /// Mean test accuracy per class over the seeds, in class order.
-    #[serde(default)]
-    pub per_class: Vec<(String, f64)>,
-}
 
 /// Trains `base` under every mix specification in `modes` for `seeds` seeds (0..seeds) into
 /// `out/runs/<mode>-s<seed>`, skipping runs that already finished and resuming stopped ones,

@@ -14,11 +14,12 @@ mod robustness;
 mod robustness_report;
 mod stats;
 
-pub use compare::{CompareRow, CompareRun, compare};
-pub use compare_report::compare_markdown;
+pub use compare::compare;
+pub use compare_report::{CompareRow, CompareRun, compare_markdown};
 pub use modes::{slug, split_modes, split_modes_with};
 pub use perturb::Perturbation;
 pub use robustness::{
-    FGSM_EPS_RANGE_DB, OCCLUSION_RANGE_PCT, RobustPoint, RobustnessConfig, SNR_RANGE_DB, robustness,
+    FGSM_EPS_RANGE_DB, OCCLUSION_RANGE_PCT, RobustnessConfig, SNR_RANGE_DB, robustness,
 };
+pub use robustness_report::RobustPoint;
 pub use stats::paired_difference;

@@ -10,7 +10,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use super::perturb::{Perturbation, fgsm, occlude};
-use super::robustness_report::write_robustness;
+use super::robustness_report::{RobustPoint, write_robustness};
 use crate::data::noise::{add_at_snr, white_noise};
 use crate::data::{AudioStore, Item, Split};
 use crate::error::TrainError;
@@ -74,19 +74,6 @@ impl Default for RobustnessConfig {
             seed: 0,
         }
     }
-}
-
-/// One measured point.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RobustPoint {
-    /// The run folder.
-    pub run: PathBuf,
-    /// The perturbation family (`clean` for none).
-    pub perturbation: String,
-    /// Its severity (SNR dB, %, or ε dB); NaN for clean.
-    pub severity: f32,
-    /// Test accuracy.
-    pub accuracy: f64,
 }
 
 /// Evaluates each run in `runs` on the test split of `data` (each run's own data when `None`)

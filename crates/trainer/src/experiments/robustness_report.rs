@@ -1,12 +1,27 @@
-//! The files `robustness` writes: the table, the CSV and one chart per perturbation.
+//! What the robustness study measured ([`RobustPoint`]) and the files `robustness` writes of
+//! it: the table, the CSV and one chart per perturbation.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::robustness::RobustPoint;
+use serde::{Deserialize, Serialize};
+
 use crate::csv_out::csv_bytes;
 use crate::error::TrainError;
 use crate::io::atomic_write_bytes;
+
+/// One measured point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RobustPoint {
+    /// The run folder.
+    pub run: PathBuf,
+    /// The perturbation family (`clean` for none).
+    pub perturbation: String,
+    /// Its severity (SNR dB, %, or ε dB); NaN for clean.
+    pub severity: f32,
+    /// Test accuracy.
+    pub accuracy: f64,
+}
 
 pub(super) fn write_robustness(
     out: &Path,
