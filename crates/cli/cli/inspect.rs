@@ -1,5 +1,5 @@
 //! `randommix mix` and `randommix render`: argument structs turned into
-//! [`randommix::viz::inspect`] calls.
+//! [`randommix_viz::inspect`] calls.
 
 use std::path::PathBuf;
 
@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use randommix::config::RECOMMENDED_MODES;
-use randommix::inspect::{self, MixRequest, RenderRequest};
+use randommix_viz::inspect::{self, MixRequest, RenderRequest};
 
 /// `randommix mix`.
 #[derive(Args, Debug)]
@@ -86,8 +86,7 @@ pub fn mix(a: MixArgs) -> Result<()> {
             .with_context(|| format!("picking {n} random clips"))?,
         None => a.inputs,
     };
-    let mut req = MixRequest::new(inputs);
-    req.spec = a.mode;
+    let mut req = MixRequest::new(inputs, a.mode);
     req.seed = a.seed;
     req.png = a.png;
     req.wav = a.wav;

@@ -33,7 +33,7 @@ pub enum TrainError {
     },
     /// A chart or image could not be drawn or written.
     #[error(transparent)]
-    Viz(#[from] crate::viz::VizError),
+    Viz(#[from] randommix_viz::VizError),
     /// Backpropagation gave no usable gradient with respect to the input (FGSM).
     #[error("{model}: no gradient with respect to the input for the FGSM attack ({problem})")]
     NoGradient {

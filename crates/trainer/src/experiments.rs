@@ -612,7 +612,7 @@ fn write_compare(out: &Path, runs: &[CompareRun], rows: &[CompareRow]) -> Result
     let names: Vec<String> = rows.iter().map(|r| r.mix.clone()).collect();
     let means: Vec<f64> = rows.iter().map(|r| 100.0 * r.test_mean).collect();
     let stds: Vec<f64> = rows.iter().map(|r| 100.0 * r.test_std).collect();
-    crate::viz::bar_chart_png(
+    randommix_viz::bar_chart_png(
         &out.join("accuracy.png"),
         "test accuracy by mixing mode (mean +- std over seeds)",
         &names,
@@ -1064,7 +1064,7 @@ fn write_robustness(
     }
     atomic_write_bytes(&out.join("robustness.md"), md.as_bytes())?;
     for (fam, ticks, series) in &plots {
-        crate::viz::line_plot_png(
+        randommix_viz::line_plot_png(
             &out.join(format!("robustness_{fam}.png")),
             &format!("test accuracy vs. {fam}"),
             fam,

@@ -19,13 +19,11 @@ pub mod eval;
 pub mod experiments;
 pub mod export;
 pub mod infer;
-pub mod inspect;
 pub mod loaded;
 pub mod model;
 pub mod stream;
 pub mod tensor;
 pub mod train;
-pub mod viz;
 
 pub use error::TrainError;
 pub use loaded::LoadedRun;

@@ -601,7 +601,7 @@ pub fn write_report(
     } else {
         0.1
     };
-    crate::viz::det_plot_png(
+    randommix_viz::det_plot_png(
         &png_path,
         &format!("DET, {} split, {:.1} h", report.split, report.stream.hours),
         &[(label.to_string(), pts)],

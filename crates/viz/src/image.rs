@@ -4,7 +4,7 @@ use std::path::Path;
 
 use font8x8::{BASIC_FONTS, GREEK_FONTS, LATIN_FONTS, UnicodeFonts};
 
-use super::{MAX_PIXELS, VizError};
+use crate::{MAX_PIXELS, VizError};
 
 /// An RGB colour, 8 bits per channel.
 pub type Rgb = [u8; 3];
@@ -293,7 +293,7 @@ impl RgbImage {
     /// folder does not exist); nothing is left at `path` on error.
     pub fn save_png(&self, path: &Path) -> Result<(), VizError> {
         let bytes = self.encode_png(path)?;
-        crate::io::atomic_write_bytes(path, &bytes)?;
+        randommix_frontend::io::atomic_write_bytes(path, &bytes)?;
         Ok(())
     }
 }

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::VizError;
-use super::colormap::Colormap;
-use super::image::{Rgb, RgbImage, text_width};
-use super::spectrogram::{SpecStyle, auto_db_range, render_cells};
+use crate::VizError;
+use crate::colormap::Colormap;
+use crate::image::{Rgb, RgbImage, text_width};
+use crate::spectrogram::{SpecStyle, auto_db_range, render_cells};
 
 const BG: Rgb = [255, 255, 255];
 const INK: Rgb = [20, 20, 20];
@@ -191,8 +191,8 @@ pub fn write_panel(path: &Path, panel: &MixPanel) -> Result<PathBuf, VizError> {
         source,
     })?;
     json.push(b'\n');
-    crate::io::atomic_write_bytes(path, &png)?;
-    if let Err(e) = crate::io::atomic_write_bytes(&json_path, &json) {
+    randommix_frontend::io::atomic_write_bytes(path, &png)?;
+    if let Err(e) = randommix_frontend::io::atomic_write_bytes(&json_path, &json) {
         let _ = std::fs::remove_file(path);
         return Err(e.into());
     }
@@ -351,7 +351,7 @@ fn render_with_summary(panel: &MixPanel, name: &str) -> Result<(RgbImage, PanelS
     let (sx, sy) = (style.x_scale, style.y_scale);
     let tw = cols.saturating_mul(sx);
     let th = rows.saturating_mul(sy);
-    super::image::check_size(tw, th)?;
+    crate::image::check_size(tw, th)?;
     let tile = |spec: ArrayView2<f32>| -> Result<RgbImage, VizError> {
         render_cells(spec, lo, hi, style.colormap, style.nan_color)?.scaled(sx, sy)
     };

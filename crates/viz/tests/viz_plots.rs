@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::Path;
 
-use randommix::viz::{VizError, bar_chart_png, line_plot_png, render_bar_chart, render_line_plot};
+use randommix_viz::{VizError, bar_chart_png, line_plot_png, render_bar_chart, render_line_plot};
 
 fn decode_size(path: &Path) -> (u32, u32) {
     let file = fs::File::open(path).unwrap();

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
-use super::VizError;
-use super::image::{Rgb, RgbImage, text_width};
+use crate::VizError;
+use crate::image::{Rgb, RgbImage, text_width};
 
 const BG: Rgb = [255, 255, 255];
 const INK: Rgb = [20, 20, 20];

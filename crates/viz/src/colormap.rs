@@ -5,8 +5,8 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::colormap_data::{MAGMA, VIRIDIS};
-use super::image::Rgb;
+use crate::colormap_data::{MAGMA, VIRIDIS};
+use crate::image::Rgb;
 
 /// A map from `[0, 1]` to colours, low values first.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -4,9 +4,9 @@ use std::path::Path;
 
 use ndarray::ArrayView2;
 
-use super::VizError;
-use super::colormap::Colormap;
-use super::image::{Rgb, RgbImage, check_size};
+use crate::VizError;
+use crate::colormap::Colormap;
+use crate::image::{Rgb, RgbImage, check_size};
 
 /// How to draw a spectrogram.
 #[derive(Clone, Debug, PartialEq)]
