@@ -1,5 +1,6 @@
 //! Subcommands: argument structs (clap) turned into library calls.
 
+pub mod charts;
 pub mod inspect;
 
 use std::io::IsTerminal;
@@ -396,8 +397,9 @@ pub fn detect(a: DetectArgs) -> Result<()> {
         refractory_s: a.refractory,
         threshold: a.threshold,
     };
-    let (r, files) = randommix::detect::detect(&a.run, a.data.as_deref(), a.split, &cfg)
-        .with_context(|| format!("measuring detection of {}", a.run.display()))?;
+    let (r, files) =
+        randommix::detect::detect(&a.run, a.data.as_deref(), a.split, &cfg, &charts::VizCharts)
+            .with_context(|| format!("measuring detection of {}", a.run.display()))?;
     for f in &files {
         eprintln!("wrote {}", f.display());
     }
@@ -693,7 +695,15 @@ pub fn compare(a: CompareArgs) -> Result<()> {
         ..Default::default()
     };
     let detect = (a.detect_minutes > 0.0).then_some(&detect);
-    let rows = experiments::compare(&base, &modes, a.seeds, &a.out, detect, &mut bar)?;
+    let rows = experiments::compare(
+        &base,
+        &modes,
+        a.seeds,
+        &a.out,
+        detect,
+        &mut bar,
+        &charts::VizCharts,
+    )?;
     print!("{}", experiments::compare_markdown(&rows));
     println!(
         "report: {}/summary.md, summary.csv, results.csv, accuracy.png",
@@ -713,7 +723,14 @@ pub fn robustness(a: RobustnessArgs) -> Result<()> {
         bar: None,
         quiet: true,
     };
-    experiments::robustness(&a.runs, a.data.as_deref(), &cfg, &a.out, &mut bar)?;
+    experiments::robustness(
+        &a.runs,
+        a.data.as_deref(),
+        &cfg,
+        &a.out,
+        &mut bar,
+        &charts::VizCharts,
+    )?;
     let md_path = a.out.join("robustness.md");
     let md = std::fs::read_to_string(&md_path)
         .with_context(|| format!("reading the report {}", md_path.display()))?;

@@ -10,6 +10,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
+use crate::charts::{Chart, ChartSink};
 use crate::checkpoint::{Checkpoint, RunPaths, TrainState};
 use crate::config::TrainConfig;
 use crate::csv_out::csv_bytes;
@@ -210,9 +211,10 @@ fn finished(dir: &Path, epochs: usize) -> Option<TrainState> {
 
 /// Trains `base` under every mix specification in `modes` for `seeds` seeds (0..seeds) into
 /// `out/runs/<mode>-s<seed>`, skipping runs that already finished and resuming stopped ones,
-/// then writes `results.csv`, `summary.csv`, `summary.md` and `accuracy.png` into `out`.
-/// With `detect`, each run's best checkpoint is also measured on a detection stream built
-/// from the test split ([`crate::detect`]; reused when the run already has that report).
+/// then writes `results.csv`, `summary.csv` and `summary.md` into `out` and hands
+/// `accuracy.png` to `charts`. With `detect`, each run's best checkpoint is also measured on
+/// a detection stream built from the test split ([`crate::detect`]; reused when the run
+/// already has that report).
 pub fn compare(
     base: &TrainConfig,
     modes: &[String],
@@ -220,6 +222,7 @@ pub fn compare(
     out: &Path,
     detect: Option<&DetectConfig>,
     progress: &mut dyn Progress,
+    charts: &dyn ChartSink,
 ) -> Result<Vec<CompareRow>, TrainError> {
     if modes.is_empty() || seeds == 0 {
         return Err(TrainError::Setting {
@@ -281,7 +284,7 @@ pub fn compare(
             };
             let detection = match detect {
                 Some(cfg) => {
-                    let r = detection_of(&dir, cfg, progress)?;
+                    let r = detection_of(&dir, cfg, progress, charts)?;
                     Some((
                         r.at_threshold.false_accepts_per_hour,
                         r.at_threshold.false_reject_rate,
@@ -375,7 +378,7 @@ pub fn compare(
             }
         })
         .collect();
-    write_compare(out, &runs, &rows)?;
+    write_compare(out, &runs, &rows, charts)?;
     Ok(rows)
 }
 
@@ -385,6 +388,7 @@ fn detection_of(
     dir: &Path,
     cfg: &DetectConfig,
     progress: &mut dyn Progress,
+    charts: &dyn ChartSink,
 ) -> Result<crate::detect::DetectReport, TrainError> {
     let [saved, _, _] = crate::detect::output_files(&RunPaths::new(dir).detect_stem("test", None));
     if let Ok(t) = std::fs::read_to_string(&saved)
@@ -398,7 +402,7 @@ fn detection_of(
         dir.display(),
         cfg.minutes
     ));
-    Ok(crate::detect::detect(dir, None, crate::data::Split::Test, cfg)?.0)
+    Ok(crate::detect::detect(dir, None, crate::data::Split::Test, cfg, charts)?.0)
 }
 
 fn train_one(
@@ -498,7 +502,12 @@ pub fn compare_markdown(rows: &[CompareRow]) -> String {
     md
 }
 
-fn write_compare(out: &Path, runs: &[CompareRun], rows: &[CompareRow]) -> Result<(), TrainError> {
+fn write_compare(
+    out: &Path,
+    runs: &[CompareRun],
+    rows: &[CompareRow],
+    charts: &dyn ChartSink,
+) -> Result<(), TrainError> {
     let csv = csv_bytes(
         &[
             "mix",
@@ -609,17 +618,14 @@ fn write_compare(out: &Path, runs: &[CompareRun], rows: &[CompareRow]) -> Result
     let md = compare_markdown(rows);
     atomic_write_bytes(&out.join("summary.csv"), &sum)?;
     atomic_write_bytes(&out.join("summary.md"), md.as_bytes())?;
-    let names: Vec<String> = rows.iter().map(|r| r.mix.clone()).collect();
-    let means: Vec<f64> = rows.iter().map(|r| 100.0 * r.test_mean).collect();
-    let stds: Vec<f64> = rows.iter().map(|r| 100.0 * r.test_std).collect();
-    randommix_viz::bar_chart_png(
-        &out.join("accuracy.png"),
-        "test accuracy by mixing mode (mean +- std over seeds)",
-        &names,
-        &means,
-        &stds,
-        "test accuracy (%)",
-    )?;
+    let chart = Chart::Bars {
+        title: "test accuracy by mixing mode (mean +- std over seeds)".into(),
+        categories: rows.iter().map(|r| r.mix.clone()).collect(),
+        means: rows.iter().map(|r| 100.0 * r.test_mean).collect(),
+        stds: rows.iter().map(|r| 100.0 * r.test_std).collect(),
+        y_label: "test accuracy (%)".into(),
+    };
+    crate::charts::draw(charts, &out.join("accuracy.png"), chart)?;
     Ok(())
 }
 
@@ -808,14 +814,15 @@ fn fgsm(
 }
 
 /// Evaluates each run in `runs` on the test split of `data` (each run's own data when `None`)
-/// under every perturbation and severity, and writes `robustness.csv`, `robustness.md` and
-/// one `robustness_<perturbation>.png` per perturbation into `out`.
+/// under every perturbation and severity, writes `robustness.csv` and `robustness.md` into
+/// `out` and hands one `robustness_<perturbation>.png` per perturbation to `charts`.
 pub fn robustness(
     runs: &[PathBuf],
     data: Option<&Path>,
     cfg: &RobustnessConfig,
     out: &Path,
     progress: &mut dyn Progress,
+    charts: &dyn ChartSink,
 ) -> Result<Vec<RobustPoint>, TrainError> {
     if runs.is_empty() {
         return Err(TrainError::Setting {
@@ -903,7 +910,7 @@ pub fn robustness(
     }
     // The report folder is made only once every measurement succeeded.
     create_dir_all(out)?;
-    write_robustness(out, runs, &points)?;
+    write_robustness(out, runs, &points, charts)?;
     Ok(points)
 }
 
@@ -971,6 +978,7 @@ fn write_robustness(
     out: &Path,
     runs: &[PathBuf],
     points: &[RobustPoint],
+    charts: &dyn ChartSink,
 ) -> Result<(), TrainError> {
     let csv = csv_bytes(
         &["run", "perturbation", "severity", "accuracy"],
@@ -1063,15 +1071,15 @@ fn write_robustness(
         }
     }
     atomic_write_bytes(&out.join("robustness.md"), md.as_bytes())?;
-    for (fam, ticks, series) in &plots {
-        randommix_viz::line_plot_png(
-            &out.join(format!("robustness_{fam}.png")),
-            &format!("test accuracy vs. {fam}"),
-            fam,
-            "accuracy (%)",
-            ticks,
+    for (fam, x_ticks, series) in plots {
+        let chart = Chart::Lines {
+            title: format!("test accuracy vs. {fam}"),
+            y_label: "accuracy (%)".into(),
+            x_ticks,
             series,
-        )?;
+            x_label: fam.clone(),
+        };
+        crate::charts::draw(charts, &out.join(format!("robustness_{fam}.png")), chart)?;
     }
     Ok(())
 }

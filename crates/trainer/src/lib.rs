@@ -9,6 +9,7 @@
 pub use randommix_frontend::{audio, features, io};
 pub use randommix_mix as mix;
 
+pub mod charts;
 pub mod checkpoint;
 pub mod config;
 mod csv_out;
