@@ -3,7 +3,8 @@
 //! `randommix mix` and `randommix render` ([`inspect`]).
 //!
 //! It depends on the mixing ([`randommix_mix`]) and front-end ([`randommix_frontend`]) crates
-//! only. Everything is drawn into an [`RgbImage`] and written through
+//! only. Everything is drawn into an [`RgbImage`] (axes, bars, lines and markers by `plotters`,
+//! text in the embedded DejaVu Sans with `ab_glyph`, colormaps from `colorous`) and written through
 //! [`randommix_frontend::io::atomic_write`], so a failed write never leaves a partial file under
 //! the final name.
 //!
@@ -33,7 +34,7 @@
 #![warn(missing_docs)]
 
 mod colormap;
-mod colormap_data;
+mod font;
 mod image;
 pub mod inspect;
 mod panel;
@@ -43,7 +44,7 @@ mod spectrogram;
 use std::path::PathBuf;
 
 pub use colormap::{Colormap, UnknownColormap};
-pub use image::{Rgb, RgbImage, text_width};
+pub use image::{Rgb, RgbImage};
 pub use panel::{
     MaskSummary, MixPanel, PanelLayout, PanelMask, PanelSidecar, render_panel, sidecar_path,
     write_panel,
@@ -65,6 +66,15 @@ pub enum VizError {
     /// Writing an output file failed (the error names the file).
     #[error(transparent)]
     Write(#[from] randommix_frontend::io::WriteError),
+    /// plotters could not draw a chart (a bug rather than a bad input: inputs are checked
+    /// first).
+    #[error("cannot draw {what}: {problem}")]
+    Draw {
+        /// The chart.
+        what: &'static str,
+        /// plotters' error.
+        problem: String,
+    },
     /// The PNG encoder rejected the image.
     #[error("cannot encode PNG {path}: {source}")]
     Encode {

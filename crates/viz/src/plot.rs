@@ -1,37 +1,45 @@
-//! Charts for the experiment reports: bars with error bars (`compare`) and lines with markers
-//! (`robustness`).
+//! Charts for the experiment reports: bars with error bars (`compare`), lines with markers
+//! (`robustness`) and DET curves (`detect`). plotters maps values to pixels and draws the
+//! axes, bars, lines and markers; the text is set afterwards by [`crate::font`].
 
 use std::path::Path;
 
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
 use crate::VizError;
-use crate::image::{Rgb, RgbImage, text_width};
+use crate::font::{fit, line_height, text_width};
+use crate::image::{Rgb, RgbImage, rgb};
 
 const BG: Rgb = [255, 255, 255];
 const INK: Rgb = [20, 20, 20];
 const GRID: Rgb = [225, 225, 225];
 const DIM: Rgb = [110, 110, 110];
 const MARGIN: i32 = 14;
+/// Height of the plot area.
 const PLOT_H: i32 = 300;
-/// Longest category or tick label line, in characters, before wrapping or shortening.
-const MAX_LABEL_CHARS: usize = 14;
+/// Text sizes in pixels: the title, the axis titles, tick labels and legends.
+const TITLE_PX: f64 = 20.0;
+const LABEL_PX: f64 = 14.0;
+const SMALL_PX: f64 = 13.0;
+/// Space above the plot area for the title.
+const TITLE_AREA: i32 = 40;
+/// Longest category label line, in characters, before wrapping.
+const MAX_LABEL_CHARS: usize = 18;
 /// Most lines a category label is wrapped onto.
 const MAX_LABEL_LINES: usize = 3;
-/// Longest legend entry, in characters.
-const MAX_LEGEND_CHARS: usize = 32;
+/// Widest legend entry, in pixels.
+const MAX_LEGEND_PX: i32 = 260;
+/// Width left of the plot area for the y tick labels and the y axis title.
+const Y_LABEL_AREA: i32 = 72;
+/// Height under the plot area for the x tick labels and the x axis title.
+const X_LABEL_AREA: i32 = 52;
 
-/// matplotlib's `tab10` palette: series and bars take colours in this order.
-const PALETTE: [Rgb; 10] = [
-    [31, 119, 180],
-    [255, 127, 14],
-    [44, 160, 44],
-    [214, 39, 40],
-    [148, 103, 189],
-    [140, 86, 75],
-    [227, 119, 194],
-    [127, 127, 127],
-    [188, 189, 34],
-    [23, 190, 207],
-];
+/// Colour of bar or series `k`: d3's `category10`, which is matplotlib's `tab10`.
+fn color(k: usize) -> Rgb {
+    let c = colorous::CATEGORY10[k % colorous::CATEGORY10.len()];
+    [c.r, c.g, c.b]
+}
 
 /// Marker shapes, cycled through by series.
 #[derive(Clone, Copy, Debug)]
@@ -53,26 +61,183 @@ const MARKERS: [Marker; 6] = [
     Marker::Cross,
 ];
 
-fn draw_marker(im: &mut RgbImage, m: Marker, x: i32, y: i32, r: i32, c: Rgb) {
+type Area<'a> = DrawingArea<BitMapBackend<'a>, Shift>;
+type DrawResult = Result<(), String>;
+
+fn err<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+fn drawn(what: &'static str) -> impl Fn(String) -> VizError {
+    move |problem| VizError::Draw { what, problem }
+}
+
+/// Draws marker `m` of radius `r` centred on the pixel `(x, y)`.
+fn draw_marker(area: &Area, m: Marker, (x, y): (i32, i32), r: i32, c: Rgb) -> DrawResult {
+    let fill = rgb(c).filled();
     match m {
-        Marker::Circle => im.fill_circle(x, y, r, c),
-        Marker::Square => im.fill_rect(x - r, y - r, 2 * r + 1, 2 * r + 1, c),
-        Marker::TriangleUp => {
-            im.fill_triangle([(x, y - r - 1), (x - r - 1, y + r), (x + r + 1, y + r)], c)
-        }
-        Marker::TriangleDown => {
-            im.fill_triangle([(x, y + r + 1), (x - r - 1, y - r), (x + r + 1, y - r)], c)
-        }
+        Marker::Circle => area.draw(&Circle::new((x, y), r, fill)),
+        Marker::Square => area.draw(&Rectangle::new([(x - r, y - r), (x + r, y + r)], fill)),
+        Marker::TriangleUp => area.draw(&Polygon::new(
+            vec![(x, y - r - 1), (x - r - 1, y + r), (x + r + 1, y + r)],
+            fill,
+        )),
+        Marker::TriangleDown => area.draw(&Polygon::new(
+            vec![(x, y + r + 1), (x - r - 1, y - r), (x + r + 1, y - r)],
+            fill,
+        )),
         Marker::Diamond => {
             let r = r + 1;
-            im.fill_triangle([(x, y - r), (x - r, y), (x + r, y)], c);
-            im.fill_triangle([(x, y + r), (x - r, y), (x + r, y)], c);
+            area.draw(&Polygon::new(
+                vec![(x, y - r), (x + r, y), (x, y + r), (x - r, y)],
+                fill,
+            ))
         }
         Marker::Cross => {
-            im.draw_line(x - r, y - r, x + r, y + r, 3, c);
-            im.draw_line(x - r, y + r, x + r, y - r, 3, c);
+            let pen = rgb(c).stroke_width(2);
+            area.draw(&PathElement::new(vec![(x - r, y - r), (x + r, y + r)], pen))
+                .map_err(err)?;
+            area.draw(&PathElement::new(vec![(x - r, y + r), (x + r, y - r)], pen))
         }
     }
+    .map_err(err)
+}
+
+/// Text to set once plotters is done with the image.
+struct Label {
+    at: (i32, i32),
+    text: String,
+    px: f64,
+    color: Rgb,
+    /// Which point of the text's box lies at `at`, as fractions of its width and height
+    /// (`(0.5, 0.0)`: centre of the top edge). For vertical text the width runs upwards.
+    align: (f32, f32),
+    vertical: bool,
+}
+
+const TOP_CENTER: (f32, f32) = (0.5, 0.0);
+const BOTTOM_CENTER: (f32, f32) = (0.5, 1.0);
+const LEFT_MIDDLE: (f32, f32) = (0.0, 0.5);
+const RIGHT_MIDDLE: (f32, f32) = (1.0, 0.5);
+
+fn label(labels: &mut Vec<Label>, text: &str, at: (i32, i32), px: f64, align: (f32, f32)) {
+    labels.push(Label {
+        at,
+        text: text.to_string(),
+        px,
+        color: INK,
+        align,
+        vertical: false,
+    });
+}
+
+/// Sets `labels` on `im`.
+fn set_labels(im: &mut RgbImage, labels: &[Label]) {
+    for l in labels {
+        let w = text_width(&l.text, l.px) as f32;
+        let h = line_height(l.px) as f32;
+        let (dx, dy) = (
+            (l.align.0 * w).round() as i32,
+            (l.align.1 * h).round() as i32,
+        );
+        let at = if l.vertical {
+            (l.at.0 - dy, l.at.1 + dx)
+        } else {
+            (l.at.0 - dx, l.at.1 - dy)
+        };
+        crate::font::draw(im, at, &l.text, l.px, l.color, l.vertical);
+    }
+}
+
+/// The plot area of `chart` in pixels: left, top, right, bottom (inclusive).
+fn plot_rect<X, Y>(chart: &ChartContext<'_, BitMapBackend<'_>, Cartesian2d<X, Y>>) -> [i32; 4]
+where
+    X: Ranged,
+    Y: Ranged,
+{
+    let (xs, ys) = chart.plotting_area().get_pixel_range();
+    [xs.start, ys.start, xs.end - 1, ys.end - 1]
+}
+
+/// Titles of a chart.
+struct Titles<'a> {
+    title: &'a str,
+    x: &'a str,
+    y: &'a str,
+}
+
+/// The frame around the plot area `[l, t, r, b]`: y grid lines, ticks and their labels at
+/// `y_ticks` (pixel row, text), the axis lines, the title above and the axis titles.
+fn frame(
+    root: &Area,
+    labels: &mut Vec<Label>,
+    [l, t, r, b]: [i32; 4],
+    y_ticks: &[(i32, String)],
+    titles: &Titles,
+) -> DrawResult {
+    for (y, s) in y_ticks {
+        if *y > t && *y < b {
+            root.draw(&PathElement::new(vec![(l + 1, *y), (r, *y)], rgb(GRID)))
+                .map_err(err)?;
+        }
+        root.draw(&PathElement::new(vec![(l - 5, *y), (l, *y)], rgb(INK)))
+            .map_err(err)?;
+        label(labels, s, (l - 8, *y), SMALL_PX, RIGHT_MIDDLE);
+    }
+    root.draw(&PathElement::new(vec![(l, t), (l, b), (r, b)], rgb(INK)))
+        .map_err(err)?;
+    let (width, _) = root.dim_in_pixel();
+    label(
+        labels,
+        titles.title,
+        (width as i32 / 2, MARGIN),
+        TITLE_PX,
+        TOP_CENTER,
+    );
+    let x_title = fit(titles.x, LABEL_PX, r - l);
+    label(
+        labels,
+        &x_title,
+        ((l + r) / 2, b + 28),
+        LABEL_PX,
+        TOP_CENTER,
+    );
+    labels.push(Label {
+        at: (MARGIN, (t + b) / 2),
+        text: fit(titles.y, LABEL_PX, b - t),
+        px: LABEL_PX,
+        color: INK,
+        align: (0.5, 0.0),
+        vertical: true,
+    });
+    Ok(())
+}
+
+/// A chart builder with room for the title above, the y labels left of and the x labels
+/// under the plot area, and `right` pixels right of it (a legend).
+fn builder<'a, 'b>(
+    root: &'a Area<'b>,
+    x_area: i32,
+    right: i32,
+) -> ChartBuilder<'a, 'b, BitMapBackend<'b>> {
+    let mut b = ChartBuilder::on(root);
+    b.margin(MARGIN as u32)
+        .margin_top((MARGIN + TITLE_AREA) as u32)
+        .margin_right((MARGIN + right) as u32)
+        .x_label_area_size(x_area as u32)
+        .y_label_area_size(Y_LABEL_AREA as u32);
+    b
+}
+
+/// Width of the chart: the plot area plus the y labels, margins and `right` (a legend), and
+/// at least as wide as the title.
+fn chart_width(plot_w: i32, right: i32, title: &str) -> i32 {
+    (MARGIN + Y_LABEL_AREA + plot_w + right + MARGIN).max(text_width(title, TITLE_PX) + 2 * MARGIN)
+}
+
+/// Height of a chart whose plot area is `plot_h` high with `x_area` under it.
+fn chart_height(plot_h: i32, x_area: i32) -> i32 {
+    MARGIN + TITLE_AREA + plot_h + x_area + MARGIN
 }
 
 /// A value axis: `lo..hi` split into ticks `step` apart.
@@ -129,12 +294,6 @@ impl Axis {
     fn label(&self, v: f64) -> String {
         format!("{:.*}", self.decimals, v + 0.0)
     }
-
-    /// Pixel row of `v` in a plot area from `top` with height `h`.
-    fn y(&self, v: f64, top: i32, h: i32) -> i32 {
-        let t = (v - self.lo) / (self.hi - self.lo);
-        top + h - (t * h as f64).round() as i32
-    }
 }
 
 fn check_finite_or_nan(what: &str, index: usize, v: f64) -> Result<(), VizError> {
@@ -148,19 +307,19 @@ fn check_finite_or_nan(what: &str, index: usize, v: f64) -> Result<(), VizError>
     Ok(())
 }
 
-/// Shortens `s` to `max` characters, ending in `~` when cut.
+/// Shortens `s` to `max` characters, ending in `…` when cut.
 fn shorten(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         s.to_string()
     } else {
         let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
-        out.push('~');
+        out.push('…');
         out
     }
 }
 
 /// Splits `s` into lines of at most `width` characters, breaking after `' '`, `_`, `-`, `+`,
-/// `/` or `,` where possible, at most `MAX_LABEL_LINES` lines (the last shortened with `~`).
+/// `/` or `,` where possible, at most `MAX_LABEL_LINES` lines (the last shortened with `…`).
 fn wrap_label(s: &str, width: usize) -> Vec<String> {
     let chars: Vec<char> = s.chars().collect();
     let mut lines = Vec::new();
@@ -188,44 +347,69 @@ fn wrap_label(s: &str, width: usize) -> Vec<String> {
     lines
 }
 
-/// Draws the title, the y axis with ticks and grid lines, and the y label. `left`, `top`,
-/// `w`, `h` is the plot area.
-fn draw_frame(
-    im: &mut RgbImage,
-    title: &str,
-    y_label: &str,
-    axis: &Axis,
-    (left, top, w, h): (i32, i32, i32, i32),
-) {
-    im.draw_text_centered(im.width() as i32 / 2, MARGIN, title, 2, INK);
-    for v in axis.ticks() {
-        let y = axis.y(v, top, h);
-        im.fill_rect(left, y, w, 1, GRID);
-        im.fill_rect(left - 5, y, 5, 1, INK);
-        let s = axis.label(v);
-        im.draw_text(left - 8 - text_width(&s, 1), y - 4, &s, 1, INK);
-    }
-    im.fill_rect(left, top, 1, h + 1, INK);
-    im.fill_rect(left, top + h, w, 1, INK);
-    let label = shorten(y_label, (h / 8).max(1) as usize);
-    let lw = text_width(&label, 1);
-    im.draw_text_vertical(MARGIN, top + h / 2 + lw / 2, &label, 1, INK);
+/// The legend of a chart with one entry per series: its labels (cut to fit), width and height.
+struct Legend {
+    labels: Vec<String>,
+    w: i32,
+    h: i32,
 }
 
-fn tick_label_width(axis: &Axis) -> i32 {
+impl Legend {
+    fn new<T>(series: &[(String, T)]) -> Legend {
+        let labels: Vec<String> = series
+            .iter()
+            .map(|(s, _)| fit(s, SMALL_PX, MAX_LEGEND_PX))
+            .collect();
+        let w = labels
+            .iter()
+            .map(|s| text_width(s, SMALL_PX))
+            .max()
+            .unwrap_or(0)
+            + 52;
+        Legend {
+            h: labels.len() as i32 * 20 + 10,
+            labels,
+            w,
+        }
+    }
+
+    /// Draws the legend box at `(x, top)`: per series its line, marker (radius `r`) and label.
+    fn draw(&self, root: &Area, labels: &mut Vec<Label>, x: i32, top: i32, r: i32) -> DrawResult {
+        let frame = ShapeStyle::from(rgb(GRID)).stroke_width(1);
+        root.draw(&Rectangle::new(
+            [(x, top), (x + self.w, top + self.h)],
+            frame,
+        ))
+        .map_err(err)?;
+        for (k, name) in self.labels.iter().enumerate() {
+            let c = color(k);
+            let y = top + 15 + k as i32 * 20;
+            root.draw(&PathElement::new(
+                vec![(x + 8, y), (x + 34, y)],
+                rgb(c).stroke_width(2),
+            ))
+            .map_err(err)?;
+            draw_marker(root, MARKERS[k % MARKERS.len()], (x + 21, y), r, c)?;
+            label(labels, name, (x + 42, y), SMALL_PX, LEFT_MIDDLE);
+        }
+        Ok(())
+    }
+}
+
+/// The y ticks of `axis` as pixel rows (through `y_px`) and labels.
+fn y_ticks(axis: &Axis, y_px: impl Fn(f64) -> i32) -> Vec<(i32, String)> {
     axis.ticks()
-        .iter()
-        .map(|&v| text_width(&axis.label(v), 1))
-        .max()
-        .unwrap_or(0)
+        .into_iter()
+        .map(|v| (y_px(v), axis.label(v)))
+        .collect()
 }
 
 /// Draws a bar chart of `means` with `±stds` error bars, one bar per category, with the
 /// mean written above each bar, and returns the image.
 ///
 /// The y axis starts at 0 (or below, for negative values) and has numbered ticks. Long
-/// category names are wrapped onto up to three lines of 14 characters and then shortened
-/// with `~`. A NaN mean is a missing bar, marked `n/a`; a NaN std draws no error bar (one
+/// category names are wrapped onto up to three lines of 18 characters and then shortened
+/// with `…`. A NaN mean is a missing bar, marked `n/a`; a NaN std draws no error bar (one
 /// run).
 ///
 /// # Errors
@@ -279,61 +463,108 @@ pub fn render_bar_chart(
     let axis = Axis::nice(vmin, vmax, 6);
     let value_decimals = (axis.decimals + 2).min(4);
 
-    let longest = categories
-        .iter()
-        .map(|c| c.chars().count())
-        .max()
-        .unwrap_or(1);
-    let slot_chars = longest.clamp(6, MAX_LABEL_CHARS);
     let labels: Vec<Vec<String>> = categories
         .iter()
-        .map(|c| wrap_label(c, slot_chars))
+        .map(|c| wrap_label(c, MAX_LABEL_CHARS))
         .collect();
     let label_lines = labels.iter().map(Vec::len).max().unwrap_or(1) as i32;
-    let slot_w = slot_chars as i32 * 8 + 14;
-    let bar_w = (slot_w * 3 / 5).max(8);
-
-    let left = MARGIN + 8 + 10 + tick_label_width(&axis) + 8;
-    let top = MARGIN + 16 + 18;
-    let plot_w = (n as i32 * slot_w).max(360);
-    let bottom = 8 + label_lines * 10 + MARGIN;
-    let width = (left + plot_w + 2 * MARGIN).max(text_width(title, 2) + 2 * MARGIN);
-    let height = top + PLOT_H + bottom;
+    let widest = labels
+        .iter()
+        .flatten()
+        .map(|l| text_width(l, SMALL_PX))
+        .max()
+        .unwrap_or(0);
+    let slot_w = (widest + 16).max(72);
+    let bar_w = (slot_w * 3 / 5).clamp(12, 90);
+    let plot_w = (n as i32 * slot_w).max(400);
+    let x_area = 10 + label_lines * line_height(SMALL_PX);
+    let width = chart_width(plot_w, 0, title);
+    let height = chart_height(PLOT_H, x_area);
     let mut im = RgbImage::new(width as usize, height as usize, BG)?;
-    draw_frame(&mut im, title, y_label, &axis, (left, top, plot_w, PLOT_H));
+    let mut text = Vec::new();
+    draw_bars(
+        &im.area(),
+        &mut text,
+        &Titles {
+            title,
+            x: "",
+            y: y_label,
+        },
+        &axis,
+        (means, stds, &labels),
+        (bar_w, value_decimals, x_area),
+    )
+    .map_err(drawn("bar chart"))?;
+    set_labels(&mut im, &text);
+    Ok(im)
+}
 
-    let slot = plot_w as f64 / n as f64;
-    let y0 = axis.y(0.0, top, PLOT_H);
+fn draw_bars(
+    root: &Area,
+    text: &mut Vec<Label>,
+    titles: &Titles,
+    axis: &Axis,
+    (means, stds, labels): (&[f64], &[f64], &[Vec<String>]),
+    (bar_w, value_decimals, x_area): (i32, usize, i32),
+) -> DrawResult {
+    let n = means.len();
+    let chart = builder(root, x_area, 0)
+        .build_cartesian_2d(-0.5f64..n as f64 - 0.5, axis.lo..axis.hi)
+        .map_err(err)?;
+    let rect = plot_rect(&chart);
+    let ticks = y_ticks(axis, |v| chart.backend_coord(&(0.0, v)).1);
+    frame(root, text, rect, &ticks, titles)?;
+    // Half a bar and half an error-bar cap, in x units.
+    let unit = (chart.backend_coord(&(1.0, 0.0)).0 - chart.backend_coord(&(0.0, 0.0)).0).max(1);
+    let (hb, hc) = (
+        bar_w as f64 / 2.0 / unit as f64,
+        (bar_w / 3).max(6) as f64 / 2.0 / unit as f64,
+    );
+    let line_h = line_height(SMALL_PX);
     for i in 0..n {
-        let cx = left + ((i as f64 + 0.5) * slot).round() as i32;
-        let color = PALETTE[i % PALETTE.len()];
+        let x = i as f64;
         let (m, s) = (means[i], stds[i]);
+        let (cx, y0) = chart.backend_coord(&(x, 0.0f64.clamp(axis.lo, axis.hi)));
         if m.is_nan() {
-            im.draw_text_centered(cx, y0 - 12, "n/a", 1, DIM);
+            label(text, "n/a", (cx, y0 - 4), SMALL_PX, BOTTOM_CENTER);
         } else {
-            let ym = axis.y(m, top, PLOT_H);
-            let (y_a, y_b) = (ym.min(y0), ym.max(y0));
-            im.fill_rect(cx - bar_w / 2, y_a, bar_w, (y_b - y_a).max(1), color);
-            let mut text_y = y_a - 12;
+            root.draw(&Rectangle::new(
+                [
+                    chart.backend_coord(&(x - hb, 0.0)),
+                    chart.backend_coord(&(x + hb, m)),
+                ],
+                rgb(color(i)).filled(),
+            ))
+            .map_err(err)?;
+            let mut top = m.max(0.0);
             if !s.is_nan() && s > 0.0 {
-                let (yt, yb) = (axis.y(m + s, top, PLOT_H), axis.y(m - s, top, PLOT_H));
-                let cap = (bar_w / 3).max(4);
-                im.draw_line(cx, yt, cx, yb, 2, INK);
-                im.fill_rect(cx - cap / 2, yt - 1, cap, 2, INK);
-                im.fill_rect(cx - cap / 2, yb - 1, cap, 2, INK);
-                text_y = text_y.min(yt - 12);
+                let pen = rgb(INK).stroke_width(2);
+                for path in [
+                    [(x, m - s), (x, m + s)],
+                    [(x - hc, m + s), (x + hc, m + s)],
+                    [(x - hc, m - s), (x + hc, m - s)],
+                ] {
+                    let px: Vec<(i32, i32)> = path.iter().map(|p| chart.backend_coord(p)).collect();
+                    root.draw(&PathElement::new(px, pen)).map_err(err)?;
+                }
+                top = top.max(m + s);
             }
+            let (_, ty) = chart.backend_coord(&(x, top));
             let v = format!("{:.*}", value_decimals, m + 0.0);
-            if text_width(&v, 1) <= slot_w - 2 {
-                im.draw_text_centered(cx, text_y.max(top - 12), &v, 1, INK);
-            }
+            label(text, &v, (cx, ty - 3), SMALL_PX, BOTTOM_CENTER);
         }
-        im.fill_rect(cx, top + PLOT_H, 1, 5, INK);
+        let base = rect[3];
+        root.draw(&PathElement::new(
+            vec![(cx, base), (cx, base + 5)],
+            rgb(INK),
+        ))
+        .map_err(err)?;
         for (k, line) in labels[i].iter().enumerate() {
-            im.draw_text_centered(cx, top + PLOT_H + 8 + k as i32 * 10, line, 1, INK);
+            let y = base + 8 + k as i32 * line_h;
+            label(text, line, (cx, y), SMALL_PX, TOP_CENTER);
         }
     }
-    Ok(im)
+    root.present().map_err(err)
 }
 
 /// Renders [`render_bar_chart`] and writes it to `path` as a PNG, atomically.
@@ -351,47 +582,12 @@ pub fn bar_chart_png(
     render_bar_chart(title, categories, means, stds, y_label)?.save_png(path)
 }
 
-/// The legend of a chart with one entry per series: its labels (shortened), width and height.
-struct Legend {
-    labels: Vec<String>,
-    w: i32,
-    h: i32,
-}
-
-impl Legend {
-    fn new<T>(series: &[(String, T)]) -> Legend {
-        let labels: Vec<String> = series
-            .iter()
-            .map(|(s, _)| shorten(s, MAX_LEGEND_CHARS))
-            .collect();
-        let w = labels.iter().map(|s| text_width(s, 1)).max().unwrap_or(0) + 44;
-        Legend {
-            h: labels.len() as i32 * 16 + 10,
-            labels,
-            w,
-        }
-    }
-
-    /// Draws the legend box at `(x, top)`: per series its line, marker (radius `r`) and label.
-    fn draw(&self, im: &mut RgbImage, x: i32, top: i32, r: i32) {
-        im.stroke_rect(x, top, self.w, self.h, 1, GRID);
-        for (k, name) in self.labels.iter().enumerate() {
-            let color = PALETTE[k % PALETTE.len()];
-            let y = top + 12 + k as i32 * 16;
-            im.draw_line(x + 6, y, x + 30, y, 2, color);
-            draw_marker(im, MARKERS[k % MARKERS.len()], x + 18, y, r, color);
-            im.draw_text(x + 38, y - 4, name, 1, INK);
-        }
-    }
-}
-
 /// Draws one line per series over the categorical `x_ticks` (e.g. accuracy against noise
 /// severity), each with its own colour and marker, with a legend on the right, and returns
 /// the image.
 ///
 /// The y axis spans the data (not forced to include 0) with numbered ticks. A NaN value is
-/// missing: no marker, and the line breaks there. Long tick and legend labels are
-/// shortened with `~`.
+/// missing: no marker, and the line breaks there. Long legend labels are shortened with `…`.
 ///
 /// # Errors
 /// [`VizError::Empty`] for no ticks or no series, [`VizError::LengthMismatch`] if a series
@@ -437,67 +633,96 @@ pub fn render_line_plot(
     };
     let axis = Axis::nice(vmin, vmax, 8);
 
-    let slot_chars = x_ticks
+    let slot_w = x_ticks
         .iter()
-        .map(|t| t.chars().count())
+        .map(|t| text_width(t, SMALL_PX))
         .max()
-        .unwrap_or(1)
-        .clamp(4, MAX_LABEL_CHARS);
-    let ticks: Vec<String> = x_ticks.iter().map(|t| shorten(t, slot_chars)).collect();
-    let slot_w = slot_chars as i32 * 8 + 14;
+        .unwrap_or(0)
+        .clamp(40, 160)
+        + 24;
     let legend = Legend::new(series);
-
-    let left = MARGIN + 8 + 10 + tick_label_width(&axis) + 8;
-    let top = MARGIN + 16 + 18;
-    let plot_w = (n as i32 * slot_w).max(420);
+    let plot_w = (n as i32 * slot_w).max(440);
     let plot_h = PLOT_H.max(legend.h);
-    let width = (left + plot_w + 16 + legend.w + MARGIN).max(text_width(title, 2) + 2 * MARGIN);
-    let height = top + plot_h + 8 + 10 + 8 + 8 + MARGIN;
+    let right = 16 + legend.w;
+    let width = chart_width(plot_w, right, title);
+    let height = chart_height(plot_h, X_LABEL_AREA);
     let mut im = RgbImage::new(width as usize, height as usize, BG)?;
-    draw_frame(&mut im, title, y_label, &axis, (left, top, plot_w, plot_h));
-
-    let pad = slot_w / 2;
-    let xs: Vec<i32> = (0..n)
-        .map(|i| {
-            if n == 1 {
-                left + plot_w / 2
-            } else {
-                left + pad + ((plot_w - 2 * pad) as f64 * i as f64 / (n - 1) as f64).round() as i32
-            }
-        })
-        .collect();
-    for (i, t) in ticks.iter().enumerate() {
-        im.fill_rect(xs[i], top + plot_h, 1, 5, INK);
-        im.draw_text_centered(xs[i], top + plot_h + 8, t, 1, INK);
-    }
-    im.draw_text_centered(
-        left + plot_w / 2,
-        top + plot_h + 26,
-        &shorten(x_label, (plot_w / 8) as usize),
-        1,
-        INK,
-    );
-
-    for (k, (_, ys)) in series.iter().enumerate() {
-        let color = PALETTE[k % PALETTE.len()];
-        let pts: Vec<Option<(i32, i32)>> = ys
-            .iter()
-            .zip(&xs)
-            .map(|(&v, &x)| (!v.is_nan()).then(|| (x, axis.y(v, top, plot_h))))
-            .collect();
-        for w in pts.windows(2) {
-            if let [Some(a), Some(b)] = w {
-                im.draw_line(a.0, a.1, b.0, b.1, 2, color);
-            }
-        }
-        for &(x, y) in pts.iter().flatten() {
-            draw_marker(&mut im, MARKERS[k % MARKERS.len()], x, y, 4, color);
-        }
-    }
-
-    // Legend, right of the plot area.
-    legend.draw(&mut im, left + plot_w + 16, top, 4);
+    let mut text = Vec::new();
+    let titles = Titles {
+        title,
+        x: x_label,
+        y: y_label,
+    };
+    draw_lines(
+        &im.area(),
+        &mut text,
+        &titles,
+        &axis,
+        x_ticks,
+        series,
+        &legend,
+    )
+    .map_err(drawn("line plot"))?;
+    set_labels(&mut im, &text);
     Ok(im)
+}
+
+fn draw_lines(
+    root: &Area,
+    text: &mut Vec<Label>,
+    titles: &Titles,
+    axis: &Axis,
+    x_ticks: &[String],
+    series: &[(String, Vec<f64>)],
+    legend: &Legend,
+) -> DrawResult {
+    let n = x_ticks.len();
+    let mut chart = builder(root, X_LABEL_AREA, 16 + legend.w)
+        .build_cartesian_2d(-0.5f64..n as f64 - 0.5, axis.lo..axis.hi)
+        .map_err(err)?;
+    let rect = plot_rect(&chart);
+    let ticks = y_ticks(axis, |v| chart.backend_coord(&(0.0, v)).1);
+    frame(root, text, rect, &ticks, titles)?;
+    for (i, t) in x_ticks.iter().enumerate() {
+        let (x, _) = chart.backend_coord(&(i as f64, axis.lo));
+        root.draw(&PathElement::new(
+            vec![(x, rect[3]), (x, rect[3] + 5)],
+            rgb(INK),
+        ))
+        .map_err(err)?;
+        label(
+            text,
+            &fit(t, SMALL_PX, 160),
+            (x, rect[3] + 8),
+            SMALL_PX,
+            TOP_CENTER,
+        );
+    }
+    for (k, (_, ys)) in series.iter().enumerate() {
+        let c = color(k);
+        // One line per run of values without a gap.
+        let mut run: Vec<(f64, f64)> = Vec::new();
+        for (i, &v) in ys.iter().enumerate().chain(std::iter::once((n, &f64::NAN))) {
+            if v.is_nan() {
+                if run.len() > 1 {
+                    chart
+                        .draw_series(LineSeries::new(run.drain(..), rgb(c).stroke_width(2)))
+                        .map_err(err)?;
+                }
+                run.clear();
+            } else {
+                run.push((i as f64, v));
+            }
+        }
+        for (i, &v) in ys.iter().enumerate() {
+            if !v.is_nan() {
+                let p = chart.backend_coord(&(i as f64, v));
+                draw_marker(root, MARKERS[k % MARKERS.len()], p, 4, c)?;
+            }
+        }
+    }
+    legend.draw(root, text, rect[2] + 16, rect[1], 4)?;
+    root.present().map_err(err)
 }
 
 /// Renders [`render_line_plot`] and writes it to `path` as a PNG, atomically.
@@ -576,72 +801,108 @@ pub fn render_det_plot(
         decimals: 0,
     };
     let legend = Legend::new(series);
-    let left = MARGIN + 8 + 10 + tick_label_width(&y_axis) + 8;
-    let top = MARGIN + 16 + 18;
     let decades = hi_dec - lo_dec;
-    let plot_w = (decades * 90).max(420);
-    let plot_h = PLOT_H;
-    let width = (left + plot_w + 16 + legend.w + MARGIN).max(text_width(title, 2) + 2 * MARGIN);
-    let height = top + plot_h + 8 + 10 + 8 + 8 + MARGIN;
+    let plot_w = (decades * 100).max(440);
+    let width = chart_width(plot_w, 16 + legend.w, title);
+    let height = chart_height(PLOT_H, X_LABEL_AREA);
     let mut im = RgbImage::new(width as usize, height as usize, BG)?;
-    draw_frame(
-        &mut im,
+    let mut text = Vec::new();
+    let x_label = format!("false accepts per hour (log; 0 drawn at {floor:.3})");
+    let titles = Titles {
         title,
-        "false rejects (%)",
-        &y_axis,
-        (left, top, plot_w, plot_h),
-    );
-    let x_of = |v: f64| {
-        let l = v.max(floor).log10();
-        left + ((l - lo_dec as f64) / decades as f64 * plot_w as f64).round() as i32
+        x: &x_label,
+        y: "false rejects (%)",
     };
+    draw_det(
+        &im.area(),
+        &mut text,
+        &titles,
+        (series, budgets, floor),
+        (lo_dec, hi_dec),
+        &y_axis,
+        &legend,
+    )
+    .map_err(drawn("DET plot"))?;
+    set_labels(&mut im, &text);
+    Ok(im)
+}
+
+type DetSeries<'a> = (&'a [(String, Vec<(f64, f64)>)], &'a [f64], f64);
+
+fn draw_det(
+    root: &Area,
+    text: &mut Vec<Label>,
+    titles: &Titles,
+    (series, budgets, floor): DetSeries,
+    (lo_dec, hi_dec): (i32, i32),
+    y_axis: &Axis,
+    legend: &Legend,
+) -> DrawResult {
+    let (x_lo, x_hi) = (10f64.powi(lo_dec), 10f64.powi(hi_dec));
+    let mut chart = builder(root, X_LABEL_AREA, 16 + legend.w)
+        .build_cartesian_2d((x_lo..x_hi).log_scale(), y_axis.lo..y_axis.hi)
+        .map_err(err)?;
+    let rect = plot_rect(&chart);
+    let ticks = y_ticks(y_axis, |v| chart.backend_coord(&(x_lo, v)).1);
+    // Decades: a grid line, a tick and a label each.
     for d in lo_dec..=hi_dec {
         let v = 10f64.powi(d);
-        let x = x_of(v);
-        im.fill_rect(x, top, 1, plot_h, GRID);
-        im.fill_rect(x, top + plot_h, 1, 5, INK);
-        let label = if d >= 0 {
+        let (x, _) = chart.backend_coord(&(v, y_axis.lo));
+        if x > rect[0] {
+            root.draw(&PathElement::new(
+                vec![(x, rect[1]), (x, rect[3] - 1)],
+                rgb(GRID),
+            ))
+            .map_err(err)?;
+        }
+        root.draw(&PathElement::new(
+            vec![(x, rect[3]), (x, rect[3] + 5)],
+            rgb(INK),
+        ))
+        .map_err(err)?;
+        let s = if d >= 0 {
             format!("{v:.0}")
         } else {
             format!("{:.*}", (-d) as usize, v)
         };
-        im.draw_text_centered(x, top + plot_h + 8, &label, 1, INK);
+        label(text, &s, (x, rect[3] + 8), SMALL_PX, TOP_CENTER);
     }
+    frame(root, text, rect, &ticks, titles)?;
     for &b in budgets {
-        if b > 0.0 && b.is_finite() {
-            let x = x_of(b);
-            let mut y = top;
-            while y < top + plot_h {
-                im.fill_rect(x, y, 1, 4, DIM);
-                y += 8;
-            }
+        if b.is_finite() && b >= x_lo && b <= x_hi {
+            chart
+                .draw_series(DashedLineSeries::new(
+                    vec![(b, y_axis.lo), (b, y_axis.hi)],
+                    4,
+                    4,
+                    rgb(DIM).stroke_width(1),
+                ))
+                .map_err(err)?;
         }
     }
-    let x_label = format!("false accepts per hour (log; 0 drawn at {floor:.3})");
-    im.draw_text_centered(
-        left + plot_w / 2,
-        top + plot_h + 26,
-        &shorten(&x_label, (plot_w / 8) as usize),
-        1,
-        INK,
-    );
     for (k, (_, pts)) in series.iter().enumerate() {
-        let color = PALETTE[k % PALETTE.len()];
-        let mut pts: Vec<(i32, i32)> = pts
+        let c = color(k);
+        let mut pts: Vec<(f64, f64)> = pts
             .iter()
             .filter(|(x, y)| !x.is_nan() && !y.is_nan())
-            .map(|&(x, y)| (x_of(x), y_axis.y(y.min(100.0), top, plot_h)))
+            .map(|&(x, y)| (x.max(floor), y.min(100.0)))
             .collect();
-        pts.sort();
-        for w in pts.windows(2) {
-            im.draw_line(w[0].0, w[0].1, w[1].0, w[1].1, 2, color);
-        }
-        for &(x, y) in &pts {
-            draw_marker(&mut im, MARKERS[k % MARKERS.len()], x, y, 3, color);
+        pts.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        chart
+            .draw_series(LineSeries::new(pts.iter().copied(), rgb(c).stroke_width(2)))
+            .map_err(err)?;
+        for p in &pts {
+            draw_marker(
+                root,
+                MARKERS[k % MARKERS.len()],
+                chart.backend_coord(p),
+                3,
+                c,
+            )?;
         }
     }
-    legend.draw(&mut im, left + plot_w + 16, top, 3);
-    Ok(im)
+    legend.draw(root, text, rect[2] + 16, rect[1], 3)?;
+    root.present().map_err(err)
 }
 
 /// Renders [`render_det_plot`] and writes it to `path` as a PNG, atomically.
@@ -684,7 +945,7 @@ mod tests {
         );
         let w = wrap_label(&"x".repeat(100), 10);
         assert_eq!(w.len(), MAX_LABEL_LINES);
-        assert!(w[2].ends_with('~') && w[2].chars().count() == 10);
+        assert!(w[2].ends_with('…') && w[2].chars().count() == 10);
     }
 
     #[test]
@@ -694,7 +955,7 @@ mod tests {
             render_det_plot("DET", &[("a".into(), pts.clone())], &[0.5, 1.0], 0.1).expect("plot");
         assert!(im.width() >= 420 && im.height() > PLOT_H as usize);
         // The series colour appears (the curve is drawn).
-        let blue = PALETTE[0];
+        let blue = color(0);
         let any = (0..im.width())
             .flat_map(|x| (0..im.height()).map(move |y| (x, y)))
             .any(|(x, y)| im.pixel(x, y) == Some(blue));

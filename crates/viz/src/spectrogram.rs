@@ -110,7 +110,7 @@ pub fn render_spectrogram(spec: ArrayView2<f32>, style: &SpecStyle) -> Result<Rg
 }
 
 /// One pixel per cell, row 0 at the bottom.
-pub(super) fn render_cells(
+pub(crate) fn render_cells(
     spec: ArrayView2<f32>,
     lo: f32,
     hi: f32,
