@@ -35,3 +35,44 @@ impl ChartSink for VizCharts {
         Ok(true)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_chart_kind_is_written_as_a_png() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let charts = [
+            Chart::Bars {
+                title: "accuracy".into(),
+                categories: vec!["none".into(), "randommix".into()],
+                means: vec![92.8, 93.7],
+                stds: vec![1.6, 1.2],
+                y_label: "%".into(),
+            },
+            Chart::Lines {
+                title: "robustness".into(),
+                x_label: "snr".into(),
+                y_label: "%".into(),
+                x_ticks: vec!["clean".into(), "10".into()],
+                series: vec![("run".into(), vec![93.0, 70.0])],
+            },
+            Chart::Det {
+                title: "DET".into(),
+                series: vec![("run".into(), vec![(0.0, 90.0), (5.0, 20.0)])],
+                budgets: vec![0.5, 1.0],
+                floor: 0.1,
+            },
+        ];
+        for (k, chart) in charts.iter().enumerate() {
+            let path = dir.path().join(format!("{k}.png"));
+            assert!(VizCharts.draw(&path, chart).expect("drawn"));
+            let bytes = std::fs::read(&path).expect("written");
+            assert!(bytes.starts_with(b"\x89PNG"), "{}", path.display());
+        }
+        let missing = dir.path().join("no/such/folder/x.png");
+        let e = VizCharts.draw(&missing, &charts[0]).unwrap_err();
+        assert!(e.to_string().contains("x.png"), "{e}");
+    }
+}
