@@ -7,8 +7,8 @@ use std::process::{Command, Output};
 use ndarray::{Array1, Array2, Array3, ArrayD};
 use ndarray_npy::{ReadNpyExt, WriteNpyExt};
 
-/// Panel size for a 40 × 101 log-mel: two 404 × 240 tiles per row (see `viz::panel`).
-const PANEL_SIZE: (u32, u32) = (854, 644);
+/// Panel size for a 40 × 101 log-mel: two 404 × 240 tiles per row (see `randommix_viz::render_panel`).
+const PANEL_SIZE: (u32, u32) = (854, 686);
 
 fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("data/synthetic")

@@ -10,8 +10,8 @@ use rand_chacha::ChaCha8Rng;
 use randommix::audio::decode_wav;
 use randommix::data::index::{check_list_entry, parse_list};
 use randommix::features::{read_logmel_npy, read_npy_f32};
-use randommix::inspect::{RenderRequest, render};
 use randommix::mix::{Mixer, RandomMix, RandomMixConfig};
+use randommix_viz::inspect::{RenderRequest, render};
 
 fn inputs(target: &str) -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))

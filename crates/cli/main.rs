@@ -6,6 +6,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 mod args;
+mod charts;
 mod cmd;
 mod progress;
 

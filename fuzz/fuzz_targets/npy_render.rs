@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
 use randommix::features::{read_logmel_npy, read_npy_f32};
-use randommix::inspect::{RenderRequest, render};
+use randommix_viz::inspect::{RenderRequest, render};
 
 /// A private folder for this process (in /dev/shm when it exists, so nothing hits the disk).
 fn workdir() -> &'static PathBuf {

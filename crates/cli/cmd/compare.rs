@@ -10,6 +10,7 @@ use randommix::experiments;
 use randommix::train::TrainConfig;
 
 use crate::args::{DataArgs, RecipeArgs};
+use crate::charts::VizCharts;
 use crate::progress::Bar;
 
 /// `randommix compare`.
@@ -66,7 +67,7 @@ pub fn run(a: CompareArgs) -> Result<()> {
         ..Default::default()
     };
     let detect = (a.detect_minutes > 0.0).then_some(&detect);
-    let rows = experiments::compare(&base, &modes, a.seeds, &a.out, detect, &mut bar)?;
+    let rows = experiments::compare(&base, &modes, a.seeds, &a.out, detect, &mut bar, &VizCharts)?;
     print!("{}", experiments::compare_markdown(&rows));
     println!(
         "report: {}/summary.md, summary.csv, results.csv, accuracy.png",

@@ -8,6 +8,8 @@ use clap::Args;
 use randommix::data::Split;
 use randommix::detect::DetectConfig;
 
+use crate::charts::VizCharts;
+
 /// `randommix detect`.
 #[derive(Args, Debug)]
 pub struct DetectArgs {
@@ -58,8 +60,9 @@ pub fn run(a: DetectArgs) -> Result<()> {
         refractory_s: a.refractory,
         threshold: a.threshold,
     };
-    let (r, files) = randommix::detect::detect(&a.run, a.data.as_deref(), a.split, &cfg)
-        .with_context(|| format!("measuring detection of {}", a.run.display()))?;
+    let (r, files) =
+        randommix::detect::detect(&a.run, a.data.as_deref(), a.split, &cfg, &VizCharts)
+            .with_context(|| format!("measuring detection of {}", a.run.display()))?;
     for f in &files {
         eprintln!("wrote {}", f.display());
     }

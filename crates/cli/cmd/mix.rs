@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 use clap::Args;
 
 use randommix::config::RECOMMENDED_MODES;
-use randommix::inspect::{self, MixRequest};
+use randommix_viz::inspect::{self, MixRequest};
 
 /// `randommix mix`.
 #[derive(Args, Debug)]
@@ -60,8 +60,7 @@ pub fn run(a: MixArgs) -> Result<()> {
             .with_context(|| format!("picking {n} random clips"))?,
         None => a.inputs,
     };
-    let mut req = MixRequest::new(inputs);
-    req.spec = a.mode;
+    let mut req = MixRequest::new(inputs, a.mode);
     req.seed = a.seed;
     req.png = a.png;
     req.wav = a.wav;

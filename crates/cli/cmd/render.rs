@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Args;
 
-use randommix::inspect::{self, RenderRequest};
+use randommix_viz::inspect::{self, RenderRequest};
 
 /// `randommix render`.
 #[derive(Args, Debug)]

@@ -7,6 +7,7 @@ use clap::Args;
 
 use randommix::experiments::{self, RobustnessConfig};
 
+use crate::charts::VizCharts;
 use crate::progress::Bar;
 
 /// `randommix robustness`.
@@ -43,7 +44,14 @@ pub fn run(a: RobustnessArgs) -> Result<()> {
         seed: a.seed,
     };
     let mut bar = Bar::new(true);
-    experiments::robustness(&a.runs, a.data.as_deref(), &cfg, &a.out, &mut bar)?;
+    experiments::robustness(
+        &a.runs,
+        a.data.as_deref(),
+        &cfg,
+        &a.out,
+        &mut bar,
+        &VizCharts,
+    )?;
     let md_path = a.out.join("robustness.md");
     let md = std::fs::read_to_string(&md_path)
         .with_context(|| format!("reading the report {}", md_path.display()))?;

@@ -31,9 +31,15 @@ pub enum TrainError {
         /// What is wrong.
         problem: String,
     },
-    /// A chart or image could not be drawn or written.
-    #[error(transparent)]
-    Viz(#[from] crate::viz::VizError),
+    /// A report's chart could not be drawn or written ([`crate::charts::ChartSink`]).
+    #[error("cannot draw {}: {cause}", path.display())]
+    Chart {
+        /// The chart's file.
+        path: PathBuf,
+        /// What the chart sink reported.
+        #[source]
+        cause: crate::charts::ChartError,
+    },
     /// Backpropagation gave no usable gradient with respect to the input (FGSM).
     #[error("{model}: no gradient with respect to the input for the FGSM attack ({problem})")]
     NoGradient {

@@ -9,6 +9,7 @@
 pub use randommix_frontend::{audio, features, io};
 pub use randommix_mix as mix;
 
+pub mod charts;
 pub mod config;
 mod csv_out;
 pub mod data;
@@ -18,13 +19,11 @@ pub mod eval;
 pub mod experiments;
 pub mod export;
 pub mod infer;
-pub mod inspect;
 pub mod model;
 pub mod run;
 pub mod stream;
 pub mod tensor;
 pub mod train;
-pub mod viz;
 
 pub use error::TrainError;
 pub use run::LoadedRun;

@@ -22,6 +22,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
 use crate::audio;
+use crate::charts::{Chart, ChartSink};
 use crate::data::index::{DatasetIndex, Split};
 use crate::data::task::{SILENCE, UNKNOWN};
 use crate::error::TrainError;
@@ -571,12 +572,14 @@ pub fn output_files(stem: &Path) -> [PathBuf; 3] {
     [with(".json"), with(".csv"), with("_det.png")]
 }
 
-/// Writes the report's JSON, CSV and DET plot next to `stem`, each atomically, and returns
-/// the files written. A stream without keywords has no false-reject rate, so no DET plot.
+/// Writes the report's JSON and CSV next to `stem`, each atomically, hands its DET plot to
+/// `charts`, and returns the files written. A stream without keywords has no false-reject
+/// rate, so no DET plot.
 pub fn write_report(
     report: &DetectReport,
     stem: &Path,
     label: &str,
+    charts: &dyn ChartSink,
 ) -> Result<Vec<PathBuf>, TrainError> {
     let [json_path, csv_path, png_path] = output_files(stem);
     let json = serde_json::to_vec_pretty(report).map_err(|cause| TrainError::Json {
@@ -599,26 +602,28 @@ pub fn write_report(
     } else {
         0.1
     };
-    crate::viz::det_plot_png(
-        &png_path,
-        &format!("DET, {} split, {:.1} h", report.split, report.stream.hours),
-        &[(label.to_string(), pts)],
-        &BUDGETS,
+    let chart = Chart::Det {
+        title: format!("DET, {} split, {:.1} h", report.split, report.stream.hours),
+        series: vec![(label.to_string(), pts)],
+        budgets: BUDGETS.to_vec(),
         floor,
-    )?;
-    files.push(png_path);
+    };
+    if crate::charts::draw(charts, &png_path, chart)? {
+        files.push(png_path);
+    }
     Ok(files)
 }
 
 /// `randommix detect`: measures the run in `dir` on a stream built from `split` of `data`
 /// (the run's own data when `None`) and writes `detect_<split>.{json,csv}` and
 /// `detect_<split>_det.png` into the run folder (named after the other folder for other
-/// data, as `eval` does).
+/// data, as `eval` does); the plot is drawn by `charts`.
 pub fn detect(
     dir: &Path,
     data: Option<&Path>,
     split: Split,
     cfg: &DetectConfig,
+    charts: &dyn ChartSink,
 ) -> Result<(DetectReport, Vec<PathBuf>), TrainError> {
     cfg.validate()?;
     let run = LoadedRun::open(dir, false)?;
@@ -630,6 +635,6 @@ pub fn detect(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "run".into());
-    let files = write_report(&report, &stem, &label)?;
+    let files = write_report(&report, &stem, &label, charts)?;
     Ok((report, files))
 }

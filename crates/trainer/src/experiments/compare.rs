@@ -5,6 +5,7 @@ use std::path::Path;
 use super::compare_report::{CompareRow, CompareRun, write_compare};
 use super::modes::slug;
 use super::stats::{mean_std, paired_difference};
+use crate::charts::ChartSink;
 use crate::config::TrainConfig;
 use crate::detect::DetectConfig;
 use crate::error::TrainError;
@@ -14,9 +15,10 @@ use crate::train::Progress;
 
 /// Trains `base` under every mix specification in `modes` for `seeds` seeds (0..seeds) into
 /// `out/runs/<mode>-s<seed>`, skipping runs that already finished and resuming stopped ones,
-/// then writes `results.csv`, `summary.csv`, `summary.md` and `accuracy.png` into `out`.
-/// With `detect`, each run's best checkpoint is also measured on a detection stream built
-/// from the test split ([`crate::detect`]; reused when the run already has that report).
+/// then writes `results.csv`, `summary.csv` and `summary.md` into `out` and hands
+/// `accuracy.png` to `charts`. With `detect`, each run's best checkpoint is also measured on
+/// a detection stream built from the test split ([`crate::detect`]; reused when the run
+/// already has that report).
 pub fn compare(
     base: &TrainConfig,
     modes: &[String],
@@ -24,6 +26,7 @@ pub fn compare(
     out: &Path,
     detect: Option<&DetectConfig>,
     progress: &mut dyn Progress,
+    charts: &dyn ChartSink,
 ) -> Result<Vec<CompareRow>, TrainError> {
     if modes.is_empty() || seeds == 0 {
         return Err(TrainError::Setting {
@@ -86,7 +89,7 @@ pub fn compare(
             };
             let detection = match detect {
                 Some(cfg) => {
-                    let r = detection_of(&dir, cfg, progress)?;
+                    let r = detection_of(&dir, cfg, progress, charts)?;
                     Some((
                         r.at_threshold.false_accepts_per_hour,
                         r.at_threshold.false_reject_rate,
@@ -180,7 +183,7 @@ pub fn compare(
             }
         })
         .collect();
-    write_compare(out, &runs, &rows)?;
+    write_compare(out, &runs, &rows, charts)?;
     Ok(rows)
 }
 
@@ -190,6 +193,7 @@ fn detection_of(
     dir: &Path,
     cfg: &DetectConfig,
     progress: &mut dyn Progress,
+    charts: &dyn ChartSink,
 ) -> Result<crate::detect::DetectReport, TrainError> {
     let [saved, _, _] = crate::detect::output_files(&RunPaths::new(dir).detect_stem("test", None));
     if let Ok(t) = std::fs::read_to_string(&saved)
@@ -203,7 +207,7 @@ fn detection_of(
         dir.display(),
         cfg.minutes
     ));
-    Ok(crate::detect::detect(dir, None, crate::data::Split::Test, cfg)?.0)
+    Ok(crate::detect::detect(dir, None, crate::data::Split::Test, cfg, charts)?.0)
 }
 
 fn train_one(

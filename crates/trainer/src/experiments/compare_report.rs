@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::charts::{Chart, ChartSink};
 use crate::csv_out::csv_bytes;
 use crate::error::TrainError;
 use crate::io::atomic_write_bytes;
@@ -171,6 +172,7 @@ pub(super) fn write_compare(
     out: &Path,
     runs: &[CompareRun],
     rows: &[CompareRow],
+    charts: &dyn ChartSink,
 ) -> Result<(), TrainError> {
     let csv = csv_bytes(
         &[
@@ -282,16 +284,13 @@ pub(super) fn write_compare(
     let md = compare_markdown(rows);
     atomic_write_bytes(&out.join("summary.csv"), &sum)?;
     atomic_write_bytes(&out.join("summary.md"), md.as_bytes())?;
-    let names: Vec<String> = rows.iter().map(|r| r.mix.clone()).collect();
-    let means: Vec<f64> = rows.iter().map(|r| 100.0 * r.test_mean).collect();
-    let stds: Vec<f64> = rows.iter().map(|r| 100.0 * r.test_std).collect();
-    crate::viz::bar_chart_png(
-        &out.join("accuracy.png"),
-        "test accuracy by mixing mode (mean +- std over seeds)",
-        &names,
-        &means,
-        &stds,
-        "test accuracy (%)",
-    )?;
+    let chart = Chart::Bars {
+        title: "test accuracy by mixing mode (mean +- std over seeds)".into(),
+        categories: rows.iter().map(|r| r.mix.clone()).collect(),
+        means: rows.iter().map(|r| 100.0 * r.test_mean).collect(),
+        stds: rows.iter().map(|r| 100.0 * r.test_std).collect(),
+        y_label: "test accuracy (%)".into(),
+    };
+    crate::charts::draw(charts, &out.join("accuracy.png"), chart)?;
     Ok(())
 }

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use super::perturb::{Perturbation, fgsm, occlude};
 use super::robustness_report::{RobustPoint, write_robustness};
+use crate::charts::ChartSink;
 use crate::data::noise::{add_at_snr, white_noise};
 use crate::data::{AudioStore, Item, Split};
 use crate::error::TrainError;
@@ -77,14 +78,15 @@ impl Default for RobustnessConfig {
 }
 
 /// Evaluates each run in `runs` on the test split of `data` (each run's own data when `None`)
-/// under every perturbation and severity, and writes `robustness.csv`, `robustness.md` and
-/// one `robustness_<perturbation>.png` per perturbation into `out`.
+/// under every perturbation and severity, writes `robustness.csv` and `robustness.md` into
+/// `out` and hands one `robustness_<perturbation>.png` per perturbation to `charts`.
 pub fn robustness(
     runs: &[PathBuf],
     data: Option<&Path>,
     cfg: &RobustnessConfig,
     out: &Path,
     progress: &mut dyn Progress,
+    charts: &dyn ChartSink,
 ) -> Result<Vec<RobustPoint>, TrainError> {
     if runs.is_empty() {
         return Err(TrainError::Setting {
@@ -172,7 +174,7 @@ pub fn robustness(
     }
     // The report folder is made only once every measurement succeeded.
     create_dir_all(out)?;
-    write_robustness(out, runs, &points)?;
+    write_robustness(out, runs, &points, charts)?;
     Ok(points)
 }
 

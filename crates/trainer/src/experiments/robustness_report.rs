@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::charts::{Chart, ChartSink};
 use crate::csv_out::csv_bytes;
 use crate::error::TrainError;
 use crate::io::atomic_write_bytes;
@@ -27,6 +28,7 @@ pub(super) fn write_robustness(
     out: &Path,
     runs: &[PathBuf],
     points: &[RobustPoint],
+    charts: &dyn ChartSink,
 ) -> Result<(), TrainError> {
     let csv = csv_bytes(
         &["run", "perturbation", "severity", "accuracy"],
@@ -119,15 +121,15 @@ pub(super) fn write_robustness(
         }
     }
     atomic_write_bytes(&out.join("robustness.md"), md.as_bytes())?;
-    for (fam, ticks, series) in &plots {
-        crate::viz::line_plot_png(
-            &out.join(format!("robustness_{fam}.png")),
-            &format!("test accuracy vs. {fam}"),
-            fam,
-            "accuracy (%)",
-            ticks,
+    for (fam, x_ticks, series) in plots {
+        let chart = Chart::Lines {
+            title: format!("test accuracy vs. {fam}"),
+            y_label: "accuracy (%)".into(),
+            x_ticks,
             series,
-        )?;
+            x_label: fam.clone(),
+        };
+        crate::charts::draw(charts, &out.join(format!("robustness_{fam}.png")), chart)?;
     }
     Ok(())
 }

@@ -1,21 +1,21 @@
-//! Colormaps: matplotlib's perceptually uniform `viridis` and `magma`, and plain grey.
+//! Colormaps: matplotlib's perceptually uniform `viridis` and `magma` (the `colorous` crate's
+//! 256-entry tables), and plain grey.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-use super::colormap_data::{MAGMA, VIRIDIS};
-use super::image::Rgb;
+use crate::image::Rgb;
 
 /// A map from `[0, 1]` to colours, low values first.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Colormap {
-    /// matplotlib `viridis` (dark blue → green → yellow), exact 256-entry table.
+    /// matplotlib `viridis` (dark blue → green → yellow), its 256 colours.
     #[default]
     Viridis,
-    /// matplotlib `magma` (black → purple → orange → pale yellow), exact 256-entry table.
+    /// matplotlib `magma` (black → purple → orange → pale yellow), its 256 colours.
     Magma,
     /// Black → white.
     Gray,
@@ -30,8 +30,8 @@ impl Colormap {
     /// The colour at table index `i` (0 = lowest, 255 = highest).
     pub fn at(self, i: u8) -> Rgb {
         match self {
-            Colormap::Viridis => VIRIDIS[i as usize],
-            Colormap::Magma => MAGMA[i as usize],
+            Colormap::Viridis => entry(colorous::VIRIDIS, i),
+            Colormap::Magma => entry(colorous::MAGMA, i),
             Colormap::Gray => [i, i, i],
         }
     }
@@ -41,6 +41,14 @@ impl Colormap {
         // `as u8` saturates and sends NaN to 0.
         self.at((t.clamp(0.0, 1.0) * 255.0).round() as u8)
     }
+}
+
+/// Colour `i` of 256 of `gradient`. colorous keeps matplotlib's 256 colours and evaluates them
+/// as a B-spline (truncated to 8 bits): the ends are matplotlib's exactly, inner colours within
+/// two levels per channel.
+fn entry(gradient: colorous::Gradient, i: u8) -> Rgb {
+    let c = gradient.eval_rational(i as usize, 256);
+    [c.r, c.g, c.b]
 }
 
 impl fmt::Display for Colormap {
@@ -82,6 +90,24 @@ mod tests {
         assert_eq!(Colormap::Magma.map(1.0), [0xfc, 0xfd, 0xbf]);
         assert_eq!(Colormap::Gray.map(2.0), [255, 255, 255]);
         assert_eq!(Colormap::Gray.map(f32::NAN), [0, 0, 0]);
+    }
+
+    #[test]
+    fn inner_entries_are_within_two_levels_of_matplotlib() {
+        // matplotlib's 256-entry tables (`_viridis_data`, `_magma_data`) × 255, rounded.
+        let close = |a: Rgb, b: Rgb| a.iter().zip(b).all(|(&x, y)| x.abs_diff(y) <= 2);
+        for (map, i, want) in [
+            (Colormap::Viridis, 64, [59, 82, 139]),
+            (Colormap::Viridis, 128, [33, 145, 140]),
+            (Colormap::Viridis, 200, [112, 207, 87]),
+            (Colormap::Magma, 64, [81, 18, 124]),
+            (Colormap::Magma, 128, [183, 55, 121]),
+            (Colormap::Magma, 200, [253, 152, 105]),
+        ] {
+            let got = map.at(i);
+            assert!(close(got, want), "{map} {i}: {got:?} vs {want:?}");
+        }
+        assert_eq!(Colormap::Gray.at(77), [77, 77, 77]);
     }
 
     #[test]

@@ -34,16 +34,16 @@ use ndarray::{Array2, Array4, ArrayView2, Axis, Ix3, s};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::audio::{AudioError, CLIP_SAMPLES, load_clip, write_wav};
-use crate::features::{
+use crate::{
+    MixPanel, PanelMask, SpecStyle, VizError, save_spectrogram_png, sidecar_path, write_panel,
+};
+use randommix_frontend::audio::{AudioError, CLIP_SAMPLES, load_clip, write_wav};
+use randommix_frontend::features::{
     FeatureError, GriffinLimConfig, MelConfig, MelFrontend, MelInverter, read_npy_f32,
 };
-use crate::io::WriteError;
-use crate::mix::{
+use randommix_frontend::io::WriteError;
+use randommix_mix::{
     MixError, MixMask, MixRecord, Mixed, Mixer, Mode, ModeConfig, RandomMix, RandomMixConfig,
-};
-use crate::viz::{
-    MixPanel, PanelMask, SpecStyle, VizError, save_spectrogram_png, sidecar_path, write_panel,
 };
 
 /// Seed offset of the Griffin-Lim phase draws, so that they do not repeat the mixing draws.
@@ -141,8 +141,8 @@ pub struct MixRequest {
     /// to 1 s). Two clips: original and partner; more: one batch.
     pub inputs: Vec<PathBuf>,
     /// Mixing spec in [`RandomMix`]'s string form (`mixup`, `cutmix`, `resizemix`, `fmix`,
-    /// `mixup:1,cutmix:1(region=time)`, ...). Default
-    /// [`RECOMMENDED_MODES`](crate::config::RECOMMENDED_MODES), the training default's modes.
+    /// `mixup:1,cutmix:1(region=time)`, ...). The command line passes the training
+    /// default's modes (`randommix::config::RECOMMENDED_MODES`) unless told otherwise.
     pub spec: String,
     /// Seed of the mix (mode, λ, box or mask, permutation) and of the Griffin-Lim phases.
     pub seed: u64,
@@ -161,12 +161,12 @@ pub struct MixRequest {
 }
 
 impl MixRequest {
-    /// A request for `inputs` with the default spec, seed 0, no outputs, the default front end
-    /// and inversion.
-    pub fn new(inputs: Vec<PathBuf>) -> Self {
+    /// A request to mix `inputs` with the mixing `spec`, seed 0, no outputs, the default front
+    /// end and inversion.
+    pub fn new(inputs: Vec<PathBuf>, spec: impl Into<String>) -> Self {
         MixRequest {
             inputs,
-            spec: crate::config::RECOMMENDED_MODES.to_string(),
+            spec: spec.into(),
             seed: 0,
             png: None,
             wav: None,
@@ -701,7 +701,7 @@ fn check_outputs<'a>(
     for p in paths {
         if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
             // Name the output the user asked for, and the folder that could not be made.
-            crate::io::create_dir_all(dir).map_err(|e| {
+            randommix_frontend::io::create_dir_all(dir).map_err(|e| {
                 WriteError::new(
                     p,
                     std::io::Error::new(
@@ -719,7 +719,7 @@ fn check_outputs<'a>(
 fn write_npy(path: &Path, a: ArrayView2<'_, f32>) -> Result<(), WriteError> {
     use ndarray_npy::WriteNpyExt;
     let a = a.as_standard_layout();
-    crate::io::atomic_write(path, |w| {
+    randommix_frontend::io::atomic_write(path, |w| {
         a.write_npy(w)
             .map_err(|e| std::io::Error::other(e.to_string()))
     })
@@ -733,7 +733,7 @@ mod tests {
     fn panels_name_a_power_sum_mixup() {
         let spec = |s: &str| s.parse::<RandomMixConfig>().expect("spec");
         assert!(mixup_adds_powers(&spec("mixup(db=1)")));
-        assert!(mixup_adds_powers(&spec(crate::config::RECOMMENDED_MODES)));
+        assert!(mixup_adds_powers(&spec("mixup:1(db=1),cutmix:1,fmix:1")));
         assert!(!mixup_adds_powers(&spec("mixup")));
         assert!(!mixup_adds_powers(&spec("cutmix")));
         assert!(!mixup_adds_powers(&spec("mixup:1(db=1),mixup:1")));
@@ -788,10 +788,12 @@ mod tests {
 
     #[test]
     fn too_few_clips_and_bad_spec() {
-        let err = mix_clips(&MixRequest::new(vec![PathBuf::from("a.wav")])).unwrap_err();
+        let err = mix_clips(&MixRequest::new(vec![PathBuf::from("a.wav")], "cutmix")).unwrap_err();
         assert!(matches!(err, InspectError::TooFewClips { got: 1 }));
-        let mut req = MixRequest::new(vec![PathBuf::from("a.wav"), PathBuf::from("b.wav")]);
-        req.spec = "cutmix(alpha=x)".into();
+        let req = MixRequest::new(
+            vec![PathBuf::from("a.wav"), PathBuf::from("b.wav")],
+            "cutmix(alpha=x)",
+        );
         let err = mix_clips(&req).unwrap_err();
         assert!(matches!(err, InspectError::Spec { .. }), "{err}");
     }

@@ -4,7 +4,7 @@ use std::fs;
 use std::path::Path;
 
 use ndarray::Array2;
-use randommix::viz::{
+use randommix_viz::{
     Colormap, MaskSummary, MixPanel, PanelLayout, PanelMask, PanelSidecar, SpecStyle, VizError,
     render_spectrogram, save_spectrogram_png, sidecar_path, write_panel,
 };
@@ -236,7 +236,7 @@ fn mask_tile_is_white_for_a_and_black_for_b() {
         ..SpecStyle::default()
     };
     panel.layout = PanelLayout::Row;
-    let im = randommix::viz::render_panel(&panel).unwrap();
+    let im = randommix_viz::render_panel(&panel).unwrap();
     // Find the mask tile: the rightmost tile, 200 x 160. Scan for its pure white / black
     // cells along a column in its middle.
     let w = im.width();

@@ -1,16 +1,17 @@
-//! A small RGB raster with the drawing primitives the charts need, and PNG output.
+//! The RGB image every picture is drawn into, and its PNG output. Lines, bars and markers are
+//! drawn on it by plotters' bitmap backend in place, text by [`crate::font`]; the image
+//! itself only fills rectangles, blends, copies and enlarges pixels.
 
 use std::path::Path;
 
-use font8x8::{BASIC_FONTS, GREEK_FONTS, LATIN_FONTS, UnicodeFonts};
+use plotters::coord::Shift;
+use plotters::prelude::{BitMapBackend, DrawingArea, IntoDrawingArea};
+use plotters::style::{Color, RGBColor};
 
-use super::{MAX_PIXELS, VizError};
+use crate::{MAX_PIXELS, VizError};
 
 /// An RGB colour, 8 bits per channel.
 pub type Rgb = [u8; 3];
-
-/// Width and height of one glyph of the bitmap font at scale 1, in pixels.
-const GLYPH: i32 = 8;
 
 /// An 8-bit RGB image, row-major from the top-left corner.
 ///
@@ -98,120 +99,35 @@ impl RgbImage {
         self.fill_rect(x + w - t, y, t, h, color);
     }
 
-    /// Draws a straight line from `(x0, y0)` to `(x1, y1)` (Bresenham), `thickness` pixels
-    /// wide (a square pen centred on the line).
-    pub fn draw_line(&mut self, x0: i32, y0: i32, x1: i32, y1: i32, thickness: i32, color: Rgb) {
-        let t = thickness.max(1);
-        let off = (t - 1) / 2;
-        let (dx, dy) = ((x1 - x0).abs(), -(y1 - y0).abs());
-        let (sx, sy) = (if x0 < x1 { 1 } else { -1 }, if y0 < y1 { 1 } else { -1 });
-        let (mut x, mut y, mut err) = (x0, y0, dx + dy);
-        loop {
-            if t == 1 {
-                self.put_pixel(x, y, color);
-            } else {
-                self.fill_rect(x - off, y - off, t, t, color);
-            }
-            if x == x1 && y == y1 {
-                break;
-            }
-            let e2 = 2 * err;
-            if e2 >= dy {
-                err += dy;
-                x += sx;
-            }
-            if e2 <= dx {
-                err += dx;
-                y += sy;
-            }
-        }
+    /// A plotters drawing area over this image's pixels (plotters draws in place).
+    pub(crate) fn area(&mut self) -> DrawingArea<BitMapBackend<'_>, Shift> {
+        let size = (self.width as u32, self.height as u32);
+        BitMapBackend::with_buffer(&mut self.data, size).into_drawing_area()
     }
 
-    /// Fills a disc of radius `r` centred on `(cx, cy)`.
-    pub fn fill_circle(&mut self, cx: i32, cy: i32, r: i32, color: Rgb) {
-        let r2 = r * r + r; // a little rounder than r² at small radii
-        for dy in -r..=r {
-            for dx in -r..=r {
-                if dx * dx + dy * dy <= r2 {
-                    self.put_pixel(cx + dx, cy + dy, color);
-                }
-            }
-        }
+    /// Draws `text` in the embedded font at `px` pixels with its top-left corner at `(x, y)`.
+    /// Text is decoration: a glyph the font lacks is left out.
+    pub(crate) fn draw_text(&mut self, x: i32, y: i32, text: &str, px: f64, color: Rgb) {
+        crate::font::draw(self, (x, y), text, px, color, false);
     }
 
-    /// Fills the triangle with the three given corners.
-    pub fn fill_triangle(&mut self, p: [(i32, i32); 3], color: Rgb) {
-        let min_x = p.iter().map(|q| q.0).min().unwrap_or(0);
-        let max_x = p.iter().map(|q| q.0).max().unwrap_or(0);
-        let min_y = p.iter().map(|q| q.1).min().unwrap_or(0);
-        let max_y = p.iter().map(|q| q.1).max().unwrap_or(0);
-        let edge = |a: (i32, i32), b: (i32, i32), x: i32, y: i32| {
-            (b.0 - a.0) as i64 * (y - a.1) as i64 - (b.1 - a.1) as i64 * (x - a.0) as i64
+    /// Mixes `color` into `(x, y)` with weight `alpha` in `[0, 1]` (anti-aliased edges);
+    /// does nothing outside the image.
+    pub(crate) fn blend_pixel(&mut self, x: i32, y: i32, color: Rgb, alpha: f32) {
+        if x < 0 || y < 0 {
+            return;
+        }
+        let Some(old) = self.pixel(x as usize, y as usize) else {
+            return;
         };
-        for y in min_y..=max_y {
-            for x in min_x..=max_x {
-                let e0 = edge(p[0], p[1], x, y);
-                let e1 = edge(p[1], p[2], x, y);
-                let e2 = edge(p[2], p[0], x, y);
-                if (e0 >= 0 && e1 >= 0 && e2 >= 0) || (e0 <= 0 && e1 <= 0 && e2 <= 0) {
-                    self.put_pixel(x, y, color);
-                }
-            }
-        }
-    }
-
-    /// Draws `text` with its top-left corner at `(x, y)`, each font pixel drawn as a
-    /// `scale × scale` square; returns the width drawn. `\n` is not interpreted.
-    /// Characters the font lacks are drawn as `?`.
-    pub fn draw_text(&mut self, x: i32, y: i32, text: &str, scale: i32, color: Rgb) -> i32 {
-        let s = scale.max(1);
-        let mut pen = x;
-        for c in text.chars() {
-            let g = glyph(c);
-            for (row, bits) in g.iter().enumerate() {
-                for col in 0..8 {
-                    if bits & (1 << col) != 0 {
-                        self.fill_rect(pen + col * s, y + row as i32 * s, s, s, color);
-                    }
-                }
-            }
-            pen += GLYPH * s;
-        }
-        pen - x
-    }
-
-    /// Draws `text` rotated 90° counter-clockwise (reading bottom to top) with the bottom
-    /// of its first character at `(x, y)`: it occupies `x .. x + 8·scale` horizontally and
-    /// `y − width .. y` vertically. Returns the length drawn.
-    pub fn draw_text_vertical(
-        &mut self,
-        x: i32,
-        y: i32,
-        text: &str,
-        scale: i32,
-        color: Rgb,
-    ) -> i32 {
-        let s = scale.max(1);
-        let mut pen = y;
-        for c in text.chars() {
-            let g = glyph(c);
-            for (row, bits) in g.iter().enumerate() {
-                for col in 0..8 {
-                    if bits & (1 << col) != 0 {
-                        // Glyph pixel (col, row) goes to (row, -col) after the rotation.
-                        self.fill_rect(x + row as i32 * s, pen - (col + 1) * s, s, s, color);
-                    }
-                }
-            }
-            pen -= GLYPH * s;
-        }
-        y - pen
-    }
-
-    /// Draws `text` centred horizontally on `cx`, top at `y`.
-    pub fn draw_text_centered(&mut self, cx: i32, y: i32, text: &str, scale: i32, color: Rgb) {
-        let w = text_width(text, scale);
-        self.draw_text(cx - w / 2, y, text, scale, color);
+        let a = alpha.clamp(0.0, 1.0);
+        let mix = |o: u8, c: u8| (o as f32 + (c as f32 - o as f32) * a).round() as u8;
+        let new = [
+            mix(old[0], color[0]),
+            mix(old[1], color[1]),
+            mix(old[2], color[2]),
+        ];
+        self.put_pixel(x, y, new);
     }
 
     /// Copies `src` into this image with its top-left corner at `(x, y)`, clipped.
@@ -293,26 +209,17 @@ impl RgbImage {
     /// folder does not exist); nothing is left at `path` on error.
     pub fn save_png(&self, path: &Path) -> Result<(), VizError> {
         let bytes = self.encode_png(path)?;
-        crate::io::atomic_write_bytes(path, &bytes)?;
+        randommix_frontend::io::atomic_write_bytes(path, &bytes)?;
         Ok(())
     }
 }
 
-/// Width in pixels of `text` drawn by [`RgbImage::draw_text`] at `scale`.
-pub fn text_width(text: &str, scale: i32) -> i32 {
-    text.chars().count() as i32 * GLYPH * scale.max(1)
+/// The plotters colour of `c`, fully opaque.
+pub(crate) fn rgb(c: Rgb) -> plotters::style::RGBAColor {
+    RGBColor(c[0], c[1], c[2]).to_rgba()
 }
 
-fn glyph(c: char) -> [u8; 8] {
-    BASIC_FONTS
-        .get(c)
-        .or_else(|| LATIN_FONTS.get(c))
-        .or_else(|| GREEK_FONTS.get(c))
-        .or_else(|| BASIC_FONTS.get('?'))
-        .unwrap_or([0; 8])
-}
-
-pub(super) fn check_size(width: usize, height: usize) -> Result<(), VizError> {
+pub(crate) fn check_size(width: usize, height: usize) -> Result<(), VizError> {
     if width == 0 || height == 0 || width.saturating_mul(height) > MAX_PIXELS {
         return Err(VizError::BadImageSize { width, height });
     }
@@ -333,14 +240,6 @@ mod tests {
     }
 
     #[test]
-    fn line_reaches_both_ends() {
-        let mut im = RgbImage::new(10, 10, [0, 0, 0]).unwrap();
-        im.draw_line(1, 8, 8, 2, 1, [1, 2, 3]);
-        assert_eq!(im.pixel(1, 8), Some([1, 2, 3]));
-        assert_eq!(im.pixel(8, 2), Some([1, 2, 3]));
-    }
-
-    #[test]
     fn scaled_repeats_pixels() {
         let mut im = RgbImage::new(2, 1, [0, 0, 0]).unwrap();
         im.put_pixel(1, 0, [5, 5, 5]);
@@ -352,12 +251,13 @@ mod tests {
     }
 
     #[test]
-    fn text_draws_something_and_unknown_chars_do_not_panic() {
-        let mut im = RgbImage::new(64, 16, [0, 0, 0]).unwrap();
-        let w = im.draw_text(0, 0, "Aλ\u{1F600}", 1, [255, 255, 255]);
-        assert_eq!(w, 24);
-        assert!(im.as_raw().contains(&255));
-        im.draw_text_vertical(0, 15, "xyz", 1, [255, 0, 0]);
+    fn text_is_drawn_in_the_embedded_font_and_unknown_chars_do_not_panic() {
+        let mut im = RgbImage::new(120, 30, [255, 255, 255]).unwrap();
+        im.draw_text(4, 4, "Aλ±\u{1F600}", 16.0, [0, 0, 0]);
+        let dark = im.as_raw().chunks(3).filter(|c| c[0] < 100).count();
+        assert!(dark > 20, "{dark} dark pixels");
+        // Nothing is drawn right of the text.
+        assert!((80..120).all(|x| im.pixel(x, 15) == Some([255, 255, 255])));
     }
 
     #[test]

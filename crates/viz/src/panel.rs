@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use ndarray::{Array2, ArrayView2};
 use serde::{Deserialize, Serialize};
 
-use super::VizError;
-use super::colormap::Colormap;
-use super::image::{Rgb, RgbImage, text_width};
-use super::spectrogram::{SpecStyle, auto_db_range, render_cells};
+use crate::VizError;
+use crate::colormap::Colormap;
+use crate::font::{fit, text_width};
+use crate::image::{Rgb, RgbImage};
+use crate::spectrogram::{SpecStyle, auto_db_range, render_cells};
 
 const BG: Rgb = [255, 255, 255];
 const INK: Rgb = [20, 20, 20];
@@ -18,7 +19,11 @@ const FRAME: Rgb = [150, 150, 150];
 const MARGIN: i32 = 14;
 const GAP_X: i32 = 18;
 const GAP_Y: i32 = 14;
-const TILE_TITLE_H: i32 = 13;
+const TILE_TITLE_H: i32 = 20;
+/// Text sizes in pixels: the title, the tile titles, the small print.
+const TITLE_PX: f64 = 22.0;
+const TILE_PX: f64 = 14.0;
+const SMALL_PX: f64 = 13.0;
 
 /// Which cells of the mix came from A (the original) and which from B (the partner).
 #[derive(Clone, Debug)]
@@ -191,8 +196,8 @@ pub fn write_panel(path: &Path, panel: &MixPanel) -> Result<PathBuf, VizError> {
         source,
     })?;
     json.push(b'\n');
-    crate::io::atomic_write_bytes(path, &png)?;
-    if let Err(e) = crate::io::atomic_write_bytes(&json_path, &json) {
+    randommix_frontend::io::atomic_write_bytes(path, &png)?;
+    if let Err(e) = randommix_frontend::io::atomic_write_bytes(&json_path, &json) {
         let _ = std::fs::remove_file(path);
         return Err(e.into());
     }
@@ -319,17 +324,6 @@ fn mask_share(panel: &MixPanel) -> (Array2<f32>, MaskSummary, f64) {
     }
 }
 
-fn fit_text(text: &str, max_px: i32) -> String {
-    let max_chars = (max_px / 8).max(1) as usize;
-    if text.chars().count() <= max_chars {
-        text.to_string()
-    } else {
-        let mut s: String = text.chars().take(max_chars.saturating_sub(1)).collect();
-        s.push('~');
-        s
-    }
-}
-
 fn render_with_summary(panel: &MixPanel, name: &str) -> Result<(RgbImage, PanelSidecar), VizError> {
     check(panel)?;
     let style = &panel.style;
@@ -351,7 +345,7 @@ fn render_with_summary(panel: &MixPanel, name: &str) -> Result<(RgbImage, PanelS
     let (sx, sy) = (style.x_scale, style.y_scale);
     let tw = cols.saturating_mul(sx);
     let th = rows.saturating_mul(sy);
-    super::image::check_size(tw, th)?;
+    crate::image::check_size(tw, th)?;
     let tile = |spec: ArrayView2<f32>| -> Result<RgbImage, VizError> {
         render_cells(spec, lo, hi, style.colormap, style.nan_color)?.scaled(sx, sy)
     };
@@ -362,12 +356,13 @@ fn render_with_summary(panel: &MixPanel, name: &str) -> Result<(RgbImage, PanelS
     let (tw_i, th_i) = (tw as i32, th as i32);
     if matches!(panel.mask, PanelMask::None) {
         let ink = if panel.lambda > 0.5 { INK } else { BG };
-        let scale = if tw_i >= text_width(&lam, 3) + 8 {
-            3
+        let px = if tw_i >= text_width(&lam, 32.0) + 8 {
+            32.0
         } else {
-            1
+            SMALL_PX
         };
-        mask_tile.draw_text_centered(tw_i / 2, th_i / 2 - 4 * scale, &lam, scale, ink);
+        let x = (tw_i - text_width(&lam, px)) / 2;
+        mask_tile.draw_text(x, th_i / 2 - (px / 2.0) as i32, &lam, px, ink);
     }
     let with_label = |base: &str, label: &str| {
         if label.is_empty() {
@@ -395,24 +390,24 @@ fn render_with_summary(panel: &MixPanel, name: &str) -> Result<(RgbImage, PanelS
     let note = "low frequencies at the bottom, time left to right";
     let grid_w = ncols * tw_i + (ncols - 1) * GAP_X;
     let content_w = grid_w
-        .max(text_width(&title, 2))
-        .max(text_width(&subtitle, 1))
-        .max(text_width(note, 1));
-    let header_h = 16 + 6 + 8 + 12;
+        .max(text_width(&title, TITLE_PX))
+        .max(text_width(&subtitle, SMALL_PX))
+        .max(text_width(note, SMALL_PX));
+    let header_h = 26 + 4 + 16 + 10;
     let grid_h = nrows * (TILE_TITLE_H + th_i) + (nrows - 1) * GAP_Y;
-    let footer_h = 12 + 12 + 4 + 8 + 10 + 8;
+    let footer_h = 12 + 12 + 4 + 16 + 18 + 6;
     let width = (content_w + 2 * MARGIN) as usize;
     let height = (MARGIN + header_h + grid_h + footer_h + MARGIN) as usize;
     let mut im = RgbImage::new(width, height, BG)?;
 
-    im.draw_text(MARGIN, MARGIN, &title, 2, INK);
-    im.draw_text(MARGIN, MARGIN + 22, &subtitle, 1, DIM);
+    im.draw_text(MARGIN, MARGIN, &title, TITLE_PX, INK);
+    im.draw_text(MARGIN, MARGIN + 30, &subtitle, SMALL_PX, DIM);
     let top0 = MARGIN + header_h;
     for (i, (label, t)) in tiles.iter().enumerate() {
         let (c, r) = (i as i32 % ncols, i as i32 / ncols);
         let x = MARGIN + c * (tw_i + GAP_X);
         let y = top0 + r * (TILE_TITLE_H + th_i + GAP_Y);
-        im.draw_text(x, y, &fit_text(label, tw_i), 1, INK);
+        im.draw_text(x, y, &fit(label, TILE_PX, tw_i), TILE_PX, INK);
         im.blit(t, x, y + TILE_TITLE_H);
         im.stroke_rect(x - 1, y + TILE_TITLE_H - 1, tw_i + 2, th_i + 2, 1, FRAME);
     }
@@ -426,12 +421,14 @@ fn render_with_summary(panel: &MixPanel, name: &str) -> Result<(RgbImage, PanelS
     }
     im.stroke_rect(MARGIN - 1, bar_y - 1, bar_w + 2, 14, 1, FRAME);
     let ly = bar_y + 16;
-    im.draw_text(MARGIN, ly, &format!("{lo:.1}"), 1, INK);
+    im.draw_text(MARGIN, ly, &format!("{lo:.1}"), SMALL_PX, INK);
     let mid = format!("{:.1}", (lo + hi) / 2.0);
-    im.draw_text_centered(MARGIN + bar_w / 2, ly, &mid, 1, INK);
+    let mid_x = MARGIN + (bar_w - text_width(&mid, SMALL_PX)) / 2;
+    im.draw_text(mid_x, ly, &mid, SMALL_PX, INK);
     let hi_s = format!("{hi:.1} dB");
-    im.draw_text(MARGIN + bar_w - text_width(&hi_s, 1), ly, &hi_s, 1, INK);
-    im.draw_text(MARGIN, ly + 14, note, 1, DIM);
+    let hi_x = MARGIN + bar_w - text_width(&hi_s, SMALL_PX);
+    im.draw_text(hi_x, ly, &hi_s, SMALL_PX, INK);
+    im.draw_text(MARGIN, ly + 18, note, SMALL_PX, DIM);
 
     let summary = PanelSidecar {
         image: name.to_string(),

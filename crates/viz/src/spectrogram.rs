@@ -4,9 +4,9 @@ use std::path::Path;
 
 use ndarray::ArrayView2;
 
-use super::VizError;
-use super::colormap::Colormap;
-use super::image::{Rgb, RgbImage, check_size};
+use crate::VizError;
+use crate::colormap::Colormap;
+use crate::image::{Rgb, RgbImage, check_size};
 
 /// How to draw a spectrogram.
 #[derive(Clone, Debug, PartialEq)]
@@ -110,7 +110,7 @@ pub fn render_spectrogram(spec: ArrayView2<f32>, style: &SpecStyle) -> Result<Rg
 }
 
 /// One pixel per cell, row 0 at the bottom.
-pub(super) fn render_cells(
+pub(crate) fn render_cells(
     spec: ArrayView2<f32>,
     lo: f32,
     hi: f32,

@@ -1,9 +1,12 @@
-//! Pictures for people: spectrogram PNGs, one-panel views of a mix, and the bar and
-//! line charts of the experiment reports.
+//! randommix-viz: pictures for people, without burn. Spectrogram PNGs, one-panel views of a
+//! mix, the bar, line and DET charts of the experiment reports, and the workflow behind
+//! `randommix mix` and `randommix render` ([`inspect`]).
 //!
-//! Everything is drawn into an [`RgbImage`] with a built-in 8 × 8 bitmap font (no system
-//! fonts) and written through [`crate::io::atomic_write`], so a failed write never leaves a
-//! partial file under the final name.
+//! It depends on the mixing ([`randommix_mix`]) and front-end ([`randommix_frontend`]) crates
+//! only. Everything is drawn into an [`RgbImage`] (axes, bars, lines and markers by `plotters`,
+//! text in the embedded DejaVu Sans with `ab_glyph`, colormaps from `colorous`) and written through
+//! [`randommix_frontend::io::atomic_write`], so a failed write never leaves a partial file under
+//! the final name.
 //!
 //! # Conventions
 //!
@@ -21,16 +24,19 @@
 //!
 //! ```no_run
 //! use ndarray::Array2;
-//! use randommix::viz::{save_spectrogram_png, SpecStyle};
+//! use randommix_viz::{save_spectrogram_png, SpecStyle};
 //!
 //! let spec = Array2::<f32>::from_elem((40, 101), -30.0);
 //! save_spectrogram_png("spec.png".as_ref(), spec.view(), &SpecStyle::default())?;
-//! # Ok::<(), randommix::viz::VizError>(())
+//! # Ok::<(), randommix_viz::VizError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 mod colormap;
-mod colormap_data;
+mod font;
 mod image;
+pub mod inspect;
 mod panel;
 mod plot;
 mod spectrogram;
@@ -38,7 +44,7 @@ mod spectrogram;
 use std::path::PathBuf;
 
 pub use colormap::{Colormap, UnknownColormap};
-pub use image::{Rgb, RgbImage, text_width};
+pub use image::{Rgb, RgbImage};
 pub use panel::{
     MaskSummary, MixPanel, PanelLayout, PanelMask, PanelSidecar, render_panel, sidecar_path,
     write_panel,
@@ -50,16 +56,25 @@ pub use spectrogram::{
     SpecStyle, auto_db_range, render_spectrogram, resolve_db_range, save_spectrogram_png,
 };
 
-/// The largest image, in pixels, that this module agrees to allocate (64 Mi pixels).
+/// The largest image, in pixels, that this crate agrees to allocate (64 Mi pixels).
 pub const MAX_PIXELS: usize = 1 << 26;
 
-/// Errors of the visualisation module.
+/// Errors of drawing and writing pictures.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum VizError {
     /// Writing an output file failed (the error names the file).
     #[error(transparent)]
-    Write(#[from] crate::io::WriteError),
+    Write(#[from] randommix_frontend::io::WriteError),
+    /// plotters could not draw a chart (a bug rather than a bad input: inputs are checked
+    /// first).
+    #[error("cannot draw {what}: {problem}")]
+    Draw {
+        /// The chart.
+        what: &'static str,
+        /// plotters' error.
+        problem: String,
+    },
     /// The PNG encoder rejected the image.
     #[error("cannot encode PNG {path}: {source}")]
     Encode {
