@@ -29,8 +29,9 @@ pub struct DownloadArgs {
     #[arg(long, requires = "url")]
     pub sha256: Option<String>,
     /// Connections tried in all before giving up (a later run resumes).
-    #[arg(long, default_value_t = FetchOptions::default().attempts)]
-    pub attempts: usize,
+    #[arg(long, default_value_t = FetchOptions::default().attempts as u64,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub attempts: u64,
     /// List the archives and exit.
     #[arg(long)]
     pub list: bool,
@@ -84,10 +85,10 @@ pub fn run(a: DownloadArgs) -> Result<()> {
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    let opts = FetchOptions::default().with_attempts(a.attempts);
+    let opts = FetchOptions::default().with_attempts(a.attempts as usize);
     let mut progress = Bar(bar);
     let r = download(&source, &to, a.keep_archive, &opts, &mut progress)
-        .with_context(|| format!("downloading {} into {}", source.url, to.display()))?;
+        .with_context(|| format!("downloading into {}", to.display()))?;
     progress.0.finish_and_clear();
     println!(
         "{}: {} files unpacked from {} bytes (SHA-256 checked){}",

@@ -173,7 +173,12 @@ fn receive(
                 problem: format!("the server answered {code} {}", r.status_text()),
             }));
         }
-        Err(ureq::Error::Transport(t)) => return Err(Failure::Dropped(t.to_string())),
+        Err(ureq::Error::Transport(t)) => {
+            // ureq's message starts with the address, which the error names already.
+            let text = t.to_string();
+            let text = text.strip_prefix(&format!("{url}: ")).unwrap_or(&text);
+            return Err(Failure::Dropped(text.to_string()));
+        }
     };
     let length: Option<u64> = resp
         .header("Content-Length")
