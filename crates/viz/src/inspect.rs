@@ -43,7 +43,7 @@ use randommix_frontend::features::{
 };
 use randommix_frontend::io::WriteError;
 use randommix_mix::{
-    MixError, MixMask, MixRecord, Mixed, Mixer, Mode, ModeConfig, RandomMix, RandomMixConfig,
+    MixError, MixRecord, Mixed, Mixer, Mode, ModeConfig, RandomMix, RandomMixConfig,
 };
 
 /// Seed offset of the Griffin-Lim phase draws, so that they do not repeat the mixing draws.
@@ -380,17 +380,10 @@ pub fn mix_clips(req: &MixRequest) -> Result<Vec<MixOutput>, InspectError> {
         let m = mixed.x.slice(s![i, 0, .., ..]);
         if let Some(path) = &pngs[k] {
             let mode = panel_mode(rec, power_sum);
-            let mask = match (&rec.mask, rec.self_paired) {
-                (_, true) | (MixMask::None, _) | (MixMask::Blend, _) => PanelMask::None,
-                (MixMask::Box(r) | MixMask::Pasted(r), false) => PanelMask::Box {
-                    top: r.top,
-                    left: r.left,
-                    height: r.height,
-                    width: r.width,
-                },
-                (MixMask::Mask(bits), false) => PanelMask::Binary(bits.view()),
-                // A footprint added to the mixing crate after this panel was written.
-                (_, false) => PanelMask::None,
+            let mask = if rec.self_paired {
+                PanelMask::None
+            } else {
+                PanelMask::from_mix(&rec.mask)
             };
             let lambda = if rec.self_paired { 1.0 } else { rec.lambda };
             let mut panel = MixPanel::new(a, bp, m, mask, &mode, lambda);
@@ -728,6 +721,7 @@ fn write_npy(path: &Path, a: ArrayView2<'_, f32>) -> Result<(), WriteError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use randommix_mix::MixMask;
 
     #[test]
     fn panels_name_a_power_sum_mixup() {

@@ -4,6 +4,7 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array2, ArrayView2};
+use randommix_mix::{MixMask, Rect};
 use serde::{Deserialize, Serialize};
 
 use crate::VizError;
@@ -31,23 +32,29 @@ pub enum PanelMask<'a> {
     /// No spatial mask (Mixup): every cell is `λ·A + (1 − λ)·B`; the mask tile is a uniform
     /// grey at λ with the value written on it.
     None,
-    /// A rectangle of the `rows × cols` plane pasted from B (CutMix, ResizeMix); the rest is
-    /// A. `top` is the first row, i.e. the lowest mel band of the box.
-    Box {
-        /// First row (mel band) of the box.
-        top: usize,
-        /// First column (frame) of the box.
-        left: usize,
-        /// Rows in the box.
-        height: usize,
-        /// Columns in the box.
-        width: usize,
-    },
+    /// A rectangle of the `rows × cols` plane pasted from B (CutMix, ResizeMix): the mixing
+    /// crate's [`Rect`]; the rest is A. `top` is the first row, i.e. the lowest mel band of
+    /// the box.
+    Box(Rect),
     /// Per-cell share of A, `1.0` = A, `0.0` = B (values in between drawn as greys, NaN in
     /// the style's NaN colour). Same shape as the spectrograms.
     Share(ArrayView2<'a, f32>),
     /// Per-cell origin, `true` = A, `false` = B (FMix). Same shape as the spectrograms.
     Binary(ArrayView2<'a, bool>),
+}
+
+impl<'a> PanelMask<'a> {
+    /// The panel's view of the footprint the mixing crate recorded for a sample:
+    /// [`MixMask::Box`] and [`MixMask::Pasted`] as their box, [`MixMask::Mask`] as the binary
+    /// mask, and no spatial mask for a Blend (Mixup), an unmixed sample or a footprint this
+    /// crate does not know yet.
+    pub fn from_mix(mask: &'a MixMask) -> Self {
+        match mask {
+            MixMask::Box(r) | MixMask::Pasted(r) => PanelMask::Box(*r),
+            MixMask::Mask(bits) => PanelMask::Binary(bits.view()),
+            _ => PanelMask::None,
+        }
+    }
 }
 
 /// Tile arrangement of a panel.
@@ -249,12 +256,8 @@ fn check(panel: &MixPanel) -> Result<(), VizError> {
     }
     match &panel.mask {
         PanelMask::None => {}
-        &PanelMask::Box {
-            top,
-            left,
-            height,
-            width,
-        } => {
+        &PanelMask::Box(r) => {
+            let (top, left, height, width) = (r.top, r.left, r.height, r.width);
             let fits = top.checked_add(height).is_some_and(|e| e <= rows)
                 && left.checked_add(width).is_some_and(|e| e <= cols);
             if !fits {
@@ -283,12 +286,8 @@ fn mask_share(panel: &MixPanel) -> (Array2<f32>, MaskSummary, f64) {
             MaskSummary::None,
             panel.lambda as f64,
         ),
-        &PanelMask::Box {
-            top,
-            left,
-            height,
-            width,
-        } => {
+        &PanelMask::Box(r) => {
+            let (top, left, height, width) = (r.top, r.left, r.height, r.width);
             let mut m = Array2::from_elem(dim, 1.0f32);
             m.slice_mut(ndarray::s![top..top + height, left..left + width])
                 .fill(0.0);
@@ -459,18 +458,34 @@ mod tests {
     }
 
     #[test]
+    fn mix_footprints_become_panel_masks() {
+        let r = Rect::new(2, 3, 4, 5);
+        assert!(matches!(PanelMask::from_mix(&MixMask::Box(r)), PanelMask::Box(b) if b == r));
+        assert!(matches!(PanelMask::from_mix(&MixMask::Pasted(r)), PanelMask::Box(b) if b == r));
+        assert!(matches!(
+            PanelMask::from_mix(&MixMask::Blend),
+            PanelMask::None
+        ));
+        assert!(matches!(
+            PanelMask::from_mix(&MixMask::None),
+            PanelMask::None
+        ));
+        let bits = std::sync::Arc::new(Array2::from_shape_fn((2, 3), |(i, j)| i == j));
+        let m = MixMask::Mask(bits.clone());
+        match PanelMask::from_mix(&m) {
+            PanelMask::Binary(v) => assert_eq!(v, bits.view()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
     fn box_share_is_pixel_share() {
         let z = Array2::<f32>::zeros((4, 5));
         let p = MixPanel::new(
             z.view(),
             z.view(),
             z.view(),
-            PanelMask::Box {
-                top: 1,
-                left: 1,
-                height: 2,
-                width: 2,
-            },
+            PanelMask::Box(Rect::new(1, 1, 2, 2)),
             "cutmix",
             0.8,
         );

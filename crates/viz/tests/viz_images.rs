@@ -172,12 +172,7 @@ fn cutmix_panel_png_and_sidecar() {
         a.view(),
         b.view(),
         mixed.view(),
-        PanelMask::Box {
-            top: 10,
-            left: 20,
-            height: 20,
-            width: 40,
-        },
+        PanelMask::Box(randommix_mix::Rect::new(10, 20, 20, 40)),
         "cutmix",
         0.8,
     );
@@ -339,12 +334,7 @@ fn bad_panels_are_errors_and_write_nothing() {
             a.view(),
             a.view(),
             a.view(),
-            PanelMask::Box {
-                top: 30,
-                left: 0,
-                height: 11,
-                width: 5,
-            },
+            PanelMask::Box(randommix_mix::Rect::new(30, 0, 11, 5)),
             "cutmix",
             0.5,
         ),
