@@ -58,6 +58,23 @@ fn further_folders_add_training_clips_and_are_scored_as_secondary() {
     // The extra folder's four training speakers (not its validation or test speaker) join.
     assert_eq!(train_line(&two.stderr), 2 * train_line(&one.stderr));
 
+    // --extra-share keeps a seeded part of the further folder's clips.
+    let half_out = tmp.path().join("half");
+    let mut args = tiny_train_args(&main, &half_out);
+    args.extend(["--data", extra.to_str().unwrap(), "--extra-share", "0.5"].map(String::from));
+    let half = run(&args);
+    assert!(half.ok, "{}", half.stderr);
+    let n_half = train_line(&half.stderr);
+    assert!(
+        train_line(&one.stderr) < n_half && n_half < train_line(&two.stderr),
+        "{}",
+        half.stderr
+    );
+    let half_cfg: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(half_out.join("config.json")).unwrap())
+            .unwrap();
+    assert_eq!(half_cfg["extra_share"], 0.5);
+
     let cfg: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("config.json")).unwrap()).unwrap();
     let extra_saved = cfg["extra_data"][0].as_str().unwrap();

@@ -15,6 +15,12 @@ pub struct RecipeArgs {
     /// BC-ResNet width factor (1-8).
     #[arg(long, default_value_t = TrainConfig::default().width)]
     pub width: usize,
+    /// The CNN's channels per conv block, comma-separated (wider: 32,64,128,128) [default: 16,32,64,64].
+    #[arg(long, value_delimiter = ',')]
+    pub channels: Option<Vec<usize>>,
+    /// Share of the further --data folders' training clips used (a subset drawn from the seed; 1 = all).
+    #[arg(long, default_value_t = TrainConfig::default().extra_share)]
+    pub extra_share: f64,
     /// Share of the epochs at the end trained without mixing (0.15 of the default 60 = the last 9).
     #[arg(long, default_value_t = TrainConfig::default().mix_off_share)]
     pub mix_off_share: f64,
@@ -74,6 +80,8 @@ impl RecipeArgs {
     pub fn apply(&self, cfg: &mut TrainConfig) {
         cfg.arch = self.model;
         cfg.width = self.width;
+        cfg.channels = self.channels.clone();
+        cfg.extra_share = self.extra_share;
         cfg.mix_off_share = self.mix_off_share;
         cfg.label_smoothing = self.label_smoothing;
         cfg.augment.voice = VoiceAugment::scaled(self.voice_aug);

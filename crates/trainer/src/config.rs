@@ -106,6 +106,13 @@ pub struct TrainConfig {
     /// BC-ResNet's width factor (1–8).
     #[serde(default = "default_width")]
     pub width: usize,
+    /// The CNN's output channels per conv block (`None`: 16, 32, 64, 64).
+    #[serde(default)]
+    pub channels: Option<Vec<usize>>,
+    /// The share of the further folders' training clips ([`TrainConfig::extra_data`]) that
+    /// joins training: a subset drawn once from the seed (1 = all of them).
+    #[serde(default = "default_extra_share")]
+    pub extra_share: f64,
     /// The seed of every random draw of the run.
     pub seed: u64,
     /// Samples per clip (16 000 = 1 s).
@@ -130,6 +137,10 @@ fn default_width() -> usize {
     1
 }
 
+fn default_extra_share() -> f64 {
+    1.0
+}
+
 impl Default for TrainConfig {
     fn default() -> Self {
         TrainConfig {
@@ -147,6 +158,8 @@ impl Default for TrainConfig {
             label_smoothing: 0.0,
             arch: Arch::Cnn,
             width: 1,
+            channels: None,
+            extra_share: 1.0,
             seed: 0,
             clip_samples: crate::audio::CLIP_SAMPLES,
             mel: MelConfig::default(),
@@ -211,6 +224,21 @@ impl TrainConfig {
         }
         if self.arch == Arch::BcResNet && !(1..=8).contains(&self.width) {
             return range("BC-ResNet width", self.width.to_string(), "1 to 8");
+        }
+        if let Some(c) = &self.channels {
+            if c.is_empty() || c.contains(&0) {
+                return range(
+                    "CNN channels",
+                    format!("{c:?}"),
+                    "one or more positive counts",
+                );
+            }
+            if self.arch != Arch::Cnn {
+                return range("channels", format!("{c:?}"), "given only with the CNN");
+            }
+        }
+        if !(self.extra_share.is_finite() && self.extra_share > 0.0 && self.extra_share <= 1.0) {
+            return range("extra share", self.extra_share.to_string(), "in (0, 1]");
         }
         self.augment.voice.validate().map_err(ConfigError::Voice)?;
         if let Some(n) = &self.augment.noise_snr {

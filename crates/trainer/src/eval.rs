@@ -221,17 +221,62 @@ pub fn evaluate_features(
     batch: usize,
     model_name: &str,
 ) -> Result<EvalCounts, TrainError> {
+    evaluate_batched(
+        model,
+        device,
+        items,
+        n_classes,
+        batch,
+        model_name,
+        |start, end| {
+            let (h, w) = feats[start].dim();
+            let mut x = Array4::<f32>::zeros((end - start, 1, h, w));
+            for (j, f) in feats[start..end].iter().enumerate() {
+                x.slice_mut(s![j, 0, .., ..]).assign(f);
+            }
+            x
+        },
+    )
+}
+
+/// [`evaluate_features`] on a stacked feature array `[N, 1, mels, frames]`.
+pub fn evaluate_array(
+    model: &KwsModel,
+    device: &Device,
+    x: &Array4<f32>,
+    items: &[Item],
+    n_classes: usize,
+    batch: usize,
+    model_name: &str,
+) -> Result<EvalCounts, TrainError> {
+    evaluate_batched(
+        model,
+        device,
+        items,
+        n_classes,
+        batch,
+        model_name,
+        |start, end| x.slice(s![start..end, .., .., ..]).to_owned(),
+    )
+}
+
+/// Loss, accuracy and confusion of `model` on `items`, whose inputs `batch_of(start, end)`
+/// gives `batch` at a time: the one batched evaluation loop.
+fn evaluate_batched(
+    model: &KwsModel,
+    device: &Device,
+    items: &[Item],
+    n_classes: usize,
+    batch: usize,
+    model_name: &str,
+    batch_of: impl Fn(usize, usize) -> Array4<f32>,
+) -> Result<EvalCounts, TrainError> {
     let mut confusion = vec![vec![0usize; n_classes]; n_classes];
     let mut loss = 0.0f64;
     let mut correct = 0usize;
-    for start in (0..feats.len()).step_by(batch.max(1)) {
-        let end = (start + batch).min(feats.len());
-        let (h, w) = feats[start].dim();
-        let mut x = Array4::<f32>::zeros((end - start, 1, h, w));
-        for (j, f) in feats[start..end].iter().enumerate() {
-            x.slice_mut(s![j, 0, .., ..]).assign(f);
-        }
-        let z = logits(model, device, x, model_name)?;
+    for start in (0..items.len()).step_by(batch.max(1)) {
+        let end = (start + batch.max(1)).min(items.len());
+        let z = logits(model, device, batch_of(start, end), model_name)?;
         for (j, row) in z.outer_iter().enumerate() {
             let label = items[start + j].label;
             let m = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max);
@@ -244,7 +289,7 @@ pub fn evaluate_features(
             }
         }
     }
-    let n = feats.len().max(1) as f64;
+    let n = items.len().max(1) as f64;
     Ok(EvalCounts {
         loss: loss / n,
         accuracy: correct as f64 / n,
@@ -334,7 +379,7 @@ pub fn evaluate_items(
         &run.config.augment,
         Some(&run.norm),
         crate::data::seeds::eval_seed(run.config.seed, split),
-    );
+    )?;
     let c = evaluate_features(
         &run.model,
         &run.device,

@@ -6,12 +6,14 @@ pub mod noise;
 pub mod pipeline;
 pub mod seeds;
 pub mod sounds;
+pub mod store;
 pub mod task;
 pub mod voice;
 
 pub use index::{DatasetIndex, Entry, Split, SplitSource, which_set};
 pub use noise::NoiseSnr;
-pub use pipeline::{AudioStore, AugmentConfig, Batch, Normalization};
+pub use pipeline::{AugmentConfig, Batch, Normalization};
+pub use store::{AudioStore, RESIDENT_LIMIT_BYTES};
 pub use task::{Item, Source, Task, TaskSpec};
 pub use voice::{SpecAugment, VoiceAugment};
 

@@ -1,7 +1,5 @@
-//! From dataset items to feature batches: clip decoding (once), online augmentation
-//! (time shift, background noise, silence), log-mel features, normalisation and batching.
-
-use std::sync::Arc;
+//! From dataset items to feature batches: online augmentation (time shift, background
+//! noise, silence), log-mel features, normalisation and batching.
 
 use ndarray::{Array2, Array4, ArrayView2, Axis, s};
 use rand::Rng;
@@ -9,9 +7,9 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::DataError;
-use super::index::DatasetIndex;
 use super::noise::{NoiseSnr, add_at_snr, white_noise};
 use super::sounds::{self, Sound};
+use super::store::AudioStore;
 use super::task::{Item, Source};
 use super::voice::{SpecAugment, VoiceAugment};
 use crate::audio;
@@ -61,88 +59,14 @@ impl Default for AugmentConfig {
     }
 }
 
-/// Decoded audio for a dataset: the clips in use (decoded once, kept in memory) and the
-/// background-noise recordings.
-pub struct AudioStore {
-    clips: Vec<Option<Arc<[f32]>>>,
-    noise: Vec<Vec<f32>>,
-    clip_samples: usize,
-}
-
 impl AudioStore {
-    /// Decodes every clip named by `items` (in parallel) and all noise files.
-    ///
-    /// Any file that fails to decode stops the load with an error naming it.
-    pub fn load(
-        index: &DatasetIndex,
-        items: &[&[Item]],
-        clip_samples: usize,
-    ) -> Result<AudioStore, DataError> {
-        let mut wanted = vec![false; index.entries.len()];
-        for list in items {
-            for it in list.iter() {
-                if let Source::Clip(i) = it.source {
-                    wanted[i] = true;
-                }
-            }
-        }
-        let decoded: Vec<Result<Option<Arc<[f32]>>, DataError>> = wanted
-            .par_iter()
-            .enumerate()
-            .map(|(i, &w)| {
-                if !w {
-                    return Ok(None);
-                }
-                let p = index.path_of(&index.entries[i]);
-                let v = audio::load_clip(&p, clip_samples)?;
-                Ok(Some(Arc::from(v)))
-            })
-            .collect();
-        let mut clips = Vec::with_capacity(decoded.len());
-        for d in decoded {
-            clips.push(d?);
-        }
-        let mut noise = Vec::new();
-        for p in &index.noise_files {
-            let d = audio::read_wav(p)?;
-            if d.samples.len() < clip_samples {
-                return Err(DataError::NotADataset {
-                    path: p.clone(),
-                    problem: format!(
-                        "background noise file is shorter ({} samples) than one clip ({clip_samples})",
-                        d.samples.len()
-                    ),
-                });
-            }
-            noise.push(d.samples);
-        }
-        Ok(AudioStore {
-            clips,
-            noise,
-            clip_samples,
-        })
-    }
-
-    /// Samples per clip.
-    pub fn clip_samples(&self) -> usize {
-        self.clip_samples
-    }
-
-    /// Whether background noise is available.
-    pub fn has_noise(&self) -> bool {
-        !self.noise.is_empty()
-    }
-
-    fn clip(&self, i: usize) -> &[f32] {
-        self.clips[i].as_deref().unwrap_or(&[])
-    }
-
     /// Adds `volume` × a random background-noise segment to `out`.
     fn add_noise<R: Rng + ?Sized>(&self, out: &mut [f32], volume: f32, rng: &mut R) {
-        if self.noise.is_empty() {
+        let noise = self.noise();
+        if noise.is_empty() {
             return;
         }
-        let n = &self.noise[rng.random_range(0..self.noise.len())];
+        let n = &noise[rng.random_range(0..noise.len())];
         let start = rng.random_range(0..=n.len() - out.len());
         let len = out.len();
         for (o, &x) in out.iter_mut().zip(&n[start..start + len]) {
@@ -159,7 +83,7 @@ impl AudioStore {
         aug: &AugmentConfig,
         out: &mut [f32],
         rng: &mut R,
-    ) {
+    ) -> Result<(), DataError> {
         out.fill(0.0);
         match item.source {
             Source::Silence => {
@@ -174,7 +98,7 @@ impl AudioStore {
                 }
             }
             Source::Clip(i) => {
-                let clip = self.clip(i);
+                let clip = self.clip(i)?;
                 let max_shift =
                     (aug.time_shift_ms / 1000.0 * crate::audio::SAMPLE_RATE as f32) as i64;
                 let shift = if max_shift > 0 {
@@ -217,6 +141,7 @@ impl AudioStore {
                 }
             }
         }
+        Ok(())
     }
 
     /// The audio of one item for evaluation: the clip as it is; silence as noise at
@@ -227,7 +152,7 @@ impl AudioStore {
         aug: &AugmentConfig,
         out: &mut [f32],
         rng: &mut R,
-    ) {
+    ) -> Result<(), DataError> {
         out.fill(0.0);
         match item.source {
             Source::Silence => {
@@ -235,17 +160,19 @@ impl AudioStore {
                 self.add_noise(out, v, rng);
             }
             Source::Clip(i) => {
-                let c = self.clip(i);
+                let c = self.clip(i)?;
                 let n = c.len().min(out.len());
                 out[..n].copy_from_slice(&c[..n]);
             }
         }
+        Ok(())
     }
 
     /// A random background-noise segment of `len` samples (zeros when there is no noise).
     pub fn noise_segment<R: Rng + ?Sized>(&self, len: usize, rng: &mut R) -> Vec<f32> {
         let mut v = vec![0.0; len];
-        if let Some(n) = self.noise.get(rng.random_range(0..self.noise.len().max(1)))
+        let noise = self.noise();
+        if let Some(n) = noise.get(rng.random_range(0..noise.len().max(1)))
             && n.len() >= len
         {
             let start = rng.random_range(0..=n.len() - len);
@@ -275,19 +202,56 @@ impl Normalization {
 
     /// Mean and standard deviation over a set of feature maps.
     pub fn fit(features: &[Array2<f32>]) -> Normalization {
-        let mut sum = 0.0f64;
-        let mut sq = 0.0f64;
-        let mut n = 0usize;
+        let mut acc = Moments::default();
         for f in features {
-            for &v in f.iter() {
-                sum += v as f64;
-                sq += (v as f64) * (v as f64);
-                n += 1;
+            acc.add(f);
+        }
+        acc.normalization()
+    }
+
+    /// [`Normalization::fit`] over the clean features of `items` (as [`clean_features`]
+    /// computes them, un-normalised), computed a chunk at a time so that the features of a
+    /// large training split are never all in memory; the result is the same to the bit.
+    pub fn fit_items(
+        store: &AudioStore,
+        items: &[Item],
+        frontend: &MelFrontend,
+        aug: &AugmentConfig,
+        seed: u64,
+    ) -> Result<Normalization, DataError> {
+        const CHUNK: usize = 2048;
+        let mut acc = Moments::default();
+        for (c, chunk) in items.chunks(CHUNK).enumerate() {
+            let feats = features_from(store, chunk, c * CHUNK, frontend, aug, None, seed)?;
+            for f in &feats {
+                acc.add(f);
             }
         }
-        let n = n.max(1) as f64;
-        let mean = sum / n;
-        let var = (sq / n - mean * mean).max(1e-6);
+        Ok(acc.normalization())
+    }
+}
+
+/// Running sums of values and their squares, added in order.
+#[derive(Default)]
+struct Moments {
+    sum: f64,
+    sq: f64,
+    n: usize,
+}
+
+impl Moments {
+    fn add(&mut self, f: &Array2<f32>) {
+        for &v in f.iter() {
+            self.sum += v as f64;
+            self.sq += (v as f64) * (v as f64);
+            self.n += 1;
+        }
+    }
+
+    fn normalization(&self) -> Normalization {
+        let n = self.n.max(1) as f64;
+        let mean = self.sum / n;
+        let var = (self.sq / n - mean * mean).max(1e-6);
         Normalization {
             mean: mean as f32,
             std: var.sqrt() as f32,
@@ -334,21 +298,34 @@ pub fn clean_features(
     aug: &AugmentConfig,
     norm: Option<&Normalization>,
     seed: u64,
-) -> Vec<Array2<f32>> {
+) -> Result<Vec<Array2<f32>>, DataError> {
+    features_from(store, items, 0, frontend, aug, norm, seed)
+}
+
+/// [`clean_features`] of `items`, the first of which sits at position `first` of its split.
+fn features_from(
+    store: &AudioStore,
+    items: &[Item],
+    first: usize,
+    frontend: &MelFrontend,
+    aug: &AugmentConfig,
+    norm: Option<&Normalization>,
+    seed: u64,
+) -> Result<Vec<Array2<f32>>, DataError> {
     items
         .par_iter()
         .enumerate()
         .map(|(k, it)| {
-            let mut rng = super::seeds::item_rng(seed, k);
+            let mut rng = super::seeds::item_rng(seed, first + k);
             let mut buf = vec![0.0; store.clip_samples()];
-            store.clean(it, aug, &mut buf, &mut rng);
+            store.clean(it, aug, &mut buf, &mut rng)?;
             let mut f = frontend.compute(&buf);
             if let Some(n) = norm
                 && let Some(sl) = f.as_slice_mut()
             {
                 n.apply(sl);
             }
-            f
+            Ok(f)
         })
         .collect()
 }
@@ -363,13 +340,13 @@ pub fn train_batch<R: Rng + ?Sized>(
     norm: &Normalization,
     n_classes: usize,
     rng: &mut R,
-) -> Batch {
+) -> Result<Batch, DataError> {
     let mut buf = vec![0.0; store.clip_samples()];
     let mut feats = Vec::with_capacity(items.len());
     let cfg = frontend.config();
     let hop_s = cfg.hop_length as f32 / cfg.sample_rate as f32;
     for it in items {
-        store.augmented(it, aug, &mut buf, rng);
+        store.augmented(it, aug, &mut buf, rng)?;
         let mut f = frontend.compute(&buf);
         if !aug.voice.is_off() && matches!(it.source, Source::Clip(_)) {
             aug.voice.apply_logmel(&mut f, hop_s, rng);
@@ -384,7 +361,7 @@ pub fn train_batch<R: Rng + ?Sized>(
     }
     let views: Vec<ArrayView2<f32>> = feats.iter().map(|f| f.view()).collect();
     let labels: Vec<usize> = items.iter().map(|i| i.label).collect();
-    stack_batch(&views, &labels, n_classes)
+    Ok(stack_batch(&views, &labels, n_classes))
 }
 
 /// Stacks precomputed feature maps for the positions `idx` into a batch.

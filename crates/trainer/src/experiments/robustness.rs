@@ -15,7 +15,7 @@ use crate::charts::ChartSink;
 use crate::data::noise::{add_at_snr, white_noise};
 use crate::data::{AudioStore, Item, Split};
 use crate::error::TrainError;
-use crate::eval::{argmax, split_items};
+use crate::eval::{evaluate_array, split_items};
 use crate::io::create_dir_all;
 use crate::run::LoadedRun;
 use crate::train::Progress;
@@ -121,7 +121,7 @@ pub fn robustness(
                 accuracy: acc,
             });
         };
-        let clean = audio_set(&store, &items, &run, None, cfg.seed);
+        let clean = audio_set(&store, &items, &run, None, cfg.seed)?;
         let acc = accuracy_of(&run, &run.features_of(&clean), &items)?;
         measure("clean", f32::NAN, acc, &mut points, progress);
         for p in Perturbation::ALL {
@@ -143,7 +143,7 @@ pub fn robustness(
                 );
                 let x = match p {
                     Perturbation::WhiteNoise | Perturbation::BackgroundNoise => {
-                        let noisy = audio_set(&store, &items, &run, Some((p, sev)), cfg.seed);
+                        let noisy = audio_set(&store, &items, &run, Some((p, sev)), cfg.seed)?;
                         run.features_of(&noisy)
                     }
                     Perturbation::Fgsm => {
@@ -184,14 +184,14 @@ fn audio_set(
     run: &LoadedRun,
     noise: Option<(Perturbation, f32)>,
     seed: u64,
-) -> Vec<Vec<f32>> {
+) -> Result<Vec<Vec<f32>>, crate::data::DataError> {
     items
         .iter()
         .enumerate()
         .map(|(k, it)| {
             let mut rng = crate::data::seeds::item_rng(seed, k);
             let mut buf = vec![0.0; run.config.clip_samples];
-            store.clean(it, &run.config.augment, &mut buf, &mut rng);
+            store.clean(it, &run.config.augment, &mut buf, &mut rng)?;
             if let Some((p, snr)) = noise {
                 let n: Vec<f32> = match p {
                     Perturbation::WhiteNoise => white_noise(buf.len(), &mut rng),
@@ -199,23 +199,20 @@ fn audio_set(
                 };
                 add_at_snr(&mut buf, &n, snr);
             }
-            buf
+            Ok(buf)
         })
         .collect()
 }
 
 fn accuracy_of(run: &LoadedRun, x: &Array4<f32>, items: &[Item]) -> Result<f64, TrainError> {
-    let n = items.len();
-    let bsz = run.config.eval_batch_size.max(1);
-    let mut correct = 0usize;
-    for st in (0..n).step_by(bsz) {
-        let en = (st + bsz).min(n);
-        let p = run.probabilities(x.slice(s![st..en, .., .., ..]).to_owned())?;
-        for (j, row) in p.outer_iter().enumerate() {
-            if argmax(row.as_slice().unwrap_or(&[])) == items[st + j].label {
-                correct += 1;
-            }
-        }
-    }
-    Ok(correct as f64 / n.max(1) as f64)
+    let counts = evaluate_array(
+        &run.model,
+        &run.device,
+        x,
+        items,
+        run.classes().len(),
+        run.config.eval_batch_size,
+        &run.checkpoint_name(),
+    )?;
+    Ok(counts.accuracy)
 }

@@ -8,7 +8,7 @@ use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
 use ndarray::Array2;
 use rand::SeedableRng;
-use rand::seq::SliceRandom;
+use rand::seq::{IndexedRandom, SliceRandom};
 use rand_chacha::ChaCha8Rng;
 
 use super::progress::Progress;
@@ -16,7 +16,7 @@ use super::report::{write_metrics_csv, write_report};
 use super::summary::TrainSummary;
 use crate::config::TrainConfig;
 use crate::data::pipeline::{self, clean_features};
-use crate::data::{AudioStore, DatasetIndex, Item, Normalization, Split, Task};
+use crate::data::{AudioStore, DatasetIndex, Item, Normalization, Source, Split, Task};
 use crate::error::TrainError;
 use crate::eval::{EvalReport, EvalSource, evaluate_features};
 use crate::features::MelFrontend;
@@ -42,12 +42,18 @@ fn prepare(
     cfg: &TrainConfig,
     progress: &mut dyn Progress,
 ) -> Result<(DatasetIndex, Prepared), TrainError> {
+    let t_index = Instant::now();
     let index = DatasetIndex::open_many(&cfg.data, &cfg.extra_data)?;
     for w in &index.warnings {
         progress.message(&format!("warning: {w}"));
     }
     let task = Task::resolve(&cfg.task, &index)?;
-    let train = task.items(&index, Split::Train, cfg.seed)?;
+    let train = extra_subset(
+        task.items(&index, Split::Train, cfg.seed)?,
+        &index,
+        cfg.extra_share,
+        cfg.seed,
+    );
     let valid = task.items(&index, Split::Valid, cfg.seed)?;
     let test = task.items(&index, Split::Test, cfg.seed)?;
     let indomain = if index.entries.iter().any(|e| e.split == Split::Indomain) {
@@ -72,6 +78,7 @@ fn prepare(
     for w in &split_warnings {
         progress.message(&format!("warning: {w}"));
     }
+    let index_secs = t_index.elapsed().as_secs_f64();
     let t0 = Instant::now();
     let store = AudioStore::load(
         &index,
@@ -88,8 +95,13 @@ fn prepare(
         .iter()
         .map(|r| format!(" + {} (training clips)", r.display()))
         .collect();
+    let kept = if store.is_resident() {
+        "decoded"
+    } else {
+        "checked (read from disk as needed: too many to hold)"
+    };
     progress.message(&format!(
-        "data: {}{extra} ({} classes; train {}, valid {}, test {}{indomain_note} samples; decoded in {:.1} s)",
+        "data: {}{extra} ({} classes; train {}, valid {}, test {}{indomain_note} samples; indexed in {index_secs:.1} s, {kept} in {:.1} s)",
         index.root.display(),
         task.n_classes(),
         train.len(),
@@ -110,6 +122,36 @@ fn prepare(
             frontend,
         },
     ))
+}
+
+/// `train` with only a `share` of the further folders' clips, drawn once from `seed`; the
+/// first folder's clips and the silence samples all stay, in their order.
+fn extra_subset(train: Vec<Item>, index: &DatasetIndex, share: f64, seed: u64) -> Vec<Item> {
+    if share >= 1.0 {
+        return train;
+    }
+    let is_extra = |it: &Item| matches!(it.source, Source::Clip(i) if index.entries[i].root > 0);
+    let extra: Vec<usize> = (0..train.len()).filter(|&k| is_extra(&train[k])).collect();
+    let keep_n = (extra.len() as f64 * share).round() as usize;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6578_7472_6173_6872);
+    let mut keep: Vec<usize> = extra.choose_multiple(&mut rng, keep_n).copied().collect();
+    keep.sort_unstable();
+    let mut kept = keep.into_iter().peekable();
+    train
+        .into_iter()
+        .enumerate()
+        .filter(|(k, it)| {
+            if !is_extra(it) {
+                return true;
+            }
+            if kept.peek() == Some(k) {
+                kept.next();
+                return true;
+            }
+            false
+        })
+        .map(|(_, it)| it)
+        .collect()
 }
 
 /// The random streams of one epoch. Data order, augmentation and mixing draw from separate
@@ -208,7 +250,7 @@ pub fn train(
         &cfg.augment,
         Some(&norm),
         crate::data::seeds::eval_seed(cfg.seed, Split::Valid),
-    );
+    )?;
     let n_train = data.train.len();
     let bs = cfg.batch_size.min(n_train);
     // Drop a last batch of a single sample (batch norm needs two).
@@ -244,7 +286,7 @@ pub fn train(
                 for s in 0..steps_per_epoch {
                     let idx = &order[s * bs..((s + 1) * bs).min(n_train)];
                     let items: Vec<Item> = idx.iter().map(|&i| data.train[i]).collect();
-                    let b = pipeline::train_batch(
+                    let b = match pipeline::train_batch(
                         &data.store,
                         &items,
                         &data.frontend,
@@ -252,7 +294,13 @@ pub fn train(
                         &norm,
                         n_classes,
                         &mut rng,
-                    );
+                    ) {
+                        Ok(b) => b,
+                        Err(e) => {
+                            let _ = tx.send(Err(e.into()));
+                            return;
+                        }
+                    };
                     let msg = if mixing {
                         mixer
                             .mix(b.x.view(), b.y.view(), &mut mix_rng)
@@ -488,18 +536,22 @@ fn settle_config(
     } else {
         cfg.classes = data.task.classes.clone();
         cfg.model = Some(match cfg.arch {
-            Arch::Cnn => ModelConfig::new(n_classes, n_mels, n_frames),
+            Arch::Cnn => {
+                let mut m = ModelConfig::new(n_classes, n_mels, n_frames);
+                if let Some(c) = &cfg.channels {
+                    m.channels = c.clone();
+                }
+                m
+            }
             Arch::BcResNet => ModelConfig::bcresnet(n_classes, n_mels, n_frames, cfg.width),
         });
-        let train_clean = clean_features(
+        cfg.normalization = Some(Normalization::fit_items(
             &data.store,
             &data.train,
             &data.frontend,
             &cfg.augment,
-            None,
             cfg.seed,
-        );
-        cfg.normalization = Some(Normalization::fit(&train_clean));
+        )?);
         let json = serde_json::to_vec_pretty(&cfg).map_err(|cause| TrainError::Json {
             path: paths.config(),
             cause,
@@ -525,7 +577,7 @@ fn score_split(
         &cfg.augment,
         Some(&best.norm),
         crate::data::seeds::eval_seed(cfg.seed, split),
-    );
+    )?;
     let counts = evaluate_features(
         &best.model,
         &best.device,
