@@ -20,6 +20,7 @@ fn nets() -> Vec<(&'static str, ModelConfig)> {
     vec![
         ("reference", reference),
         ("default", ModelConfig::new(12, 40, 101)),
+        ("bcresnet1", ModelConfig::bcresnet(12, 40, 101, 1)),
     ]
 }
 

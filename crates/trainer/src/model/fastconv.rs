@@ -10,8 +10,8 @@
 //! the thread count but not on scheduling. The input gradient is one GEMM per sample
 //! (`Wᵀ · G`) and a col2im, parallel over samples. The forward is burn-flex's own.
 //!
-//! Grouped convolutions (BC-ResNet's depthwise ones), other backends and other element types
-//! take burn's own path. [`set_generic`] (the CLI's `--generic-kernels`, or the environment
+//! Depthwise convolutions (BC-ResNet's) go to [`super::fastdw`]; other grouped convolutions,
+//! other backends and other element types take burn's own path. [`set_generic`] (the CLI's `--generic-kernels`, or the environment
 //! variable `RANDOMMIX_GENERIC_KERNELS=1`) selects burn's path everywhere, for comparison.
 
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -265,8 +265,12 @@ fn im2col(x: &[f32], g: &Geom, col: &mut [f32], ld: usize) {
                         let hi = (g.w as isize - off).clamp(lo as isize, g.wo as isize) as usize;
                         out[..lo].fill(0.0);
                         out[hi..].fill(0.0);
-                        let s0 = (lo as isize + off) as usize;
-                        out[lo..hi].copy_from_slice(&src[s0..s0 + (hi - lo)]);
+                        // Nothing to copy when the tap sees only padding (lo + off may then
+                        // lie before the row).
+                        if hi > lo {
+                            let s0 = (lo as isize + off) as usize;
+                            out[lo..hi].copy_from_slice(&src[s0..s0 + (hi - lo)]);
+                        }
                     } else {
                         for (ow, v) in out.iter_mut().enumerate() {
                             let iw = (ow * g.sw) as isize + off;
@@ -302,9 +306,11 @@ fn col2im(col: &[f32], g: &Geom, x: &mut [f32], ld: usize) {
                     if g.sw == 1 {
                         let lo = (-off).clamp(0, g.wo as isize) as usize;
                         let hi = (g.w as isize - off).clamp(lo as isize, g.wo as isize) as usize;
-                        let s0 = (lo as isize + off) as usize;
-                        for (d, v) in dst[s0..s0 + (hi - lo)].iter_mut().zip(&src[lo..hi]) {
-                            *d += v;
+                        if hi > lo {
+                            let s0 = (lo as isize + off) as usize;
+                            for (d, v) in dst[s0..s0 + (hi - lo)].iter_mut().zip(&src[lo..hi]) {
+                                *d += v;
+                            }
                         }
                     } else {
                         for (ow, v) in src.iter().enumerate() {
@@ -591,7 +597,7 @@ fn input_grad(x: &FlexTensor, w: &FlexTensor, gy: &FlexTensor, o: &ConvOptions<2
 }
 
 /// `∂L/∂b[co] = Σ_b Σ_p G[b, co, p]`.
-fn bias_grad(gy: &FlexTensor) -> FlexTensor {
+pub(super) fn bias_grad(gy: &FlexTensor) -> FlexTensor {
     let s = gy.layout().shape();
     let (b, c, p) = (s[0], s[1], s[2] * s[3]);
     let gys = gy.as_slice::<f32>().expect("f32 gradient");
@@ -628,6 +634,9 @@ pub fn conv2d_with(
     options: ConvOptions<2>,
     fast: bool,
 ) -> Tensor<4> {
+    if fast && super::fastdw::applies(&x, &weight, &options) {
+        return super::fastdw::conv2d(x, weight, bias, options);
+    }
     if !fast || !fast_applies(&x, options.groups, &options.padding) {
         return burn::tensor::module::conv2d(x, weight, bias, options);
     }
@@ -755,8 +764,11 @@ mod tests {
             // Dilation, and a 1 × 1 kernel.
             c(2, 2, 3, [9, 10], [3, 3], [1, 1], [2, 2], [2, 2], true),
             c(4, 3, 6, [5, 4], [1, 1], [1, 1], [0, 0], [1, 1], false),
-            // BC-ResNet's stem shape: 5 × 5, stride (2, 1), padding 2.
+            // BC-ResNet's stem shape: 5 × 5, stride (2, 1), padding 2; and on a 1 × 1 plane,
+            // where most taps see only padding (an index before the row, found by
+            // model::tests::bcresnet_shapes_and_sizes once BC-ResNet took this path).
             c(2, 1, 4, [12, 9], [5, 5], [2, 1], [2, 2], [1, 1], true),
+            c(2, 1, 3, [1, 1], [5, 5], [1, 1], [2, 2], [1, 1], false),
             // C_in · k_h · k_w above OWN_FORWARD_MAX_K: our forward at batch 3 (a small
             // batch), burn-flex's at batch 9; and a batch of 11: one full and one partial
             // group of SUB samples in the backward.

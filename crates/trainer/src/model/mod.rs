@@ -17,6 +17,7 @@ mod bcresnet;
 mod cnn;
 pub mod fastbn;
 pub mod fastconv;
+mod fastdw;
 pub mod fastpool;
 
 use burn::module::Module;
