@@ -239,30 +239,9 @@ pub fn evaluate_features(
     )
 }
 
-/// [`evaluate_features`] on a stacked feature array `[N, 1, mels, frames]`.
-pub fn evaluate_array(
-    model: &KwsModel,
-    device: &Device,
-    x: &Array4<f32>,
-    items: &[Item],
-    n_classes: usize,
-    batch: usize,
-    model_name: &str,
-) -> Result<EvalCounts, TrainError> {
-    evaluate_batched(
-        model,
-        device,
-        items,
-        n_classes,
-        batch,
-        model_name,
-        |start, end| x.slice(s![start..end, .., .., ..]).to_owned(),
-    )
-}
-
 /// Loss, accuracy and confusion of `model` on `items`, whose inputs `batch_of(start, end)`
 /// gives `batch` at a time: the one batched evaluation loop.
-fn evaluate_batched(
+pub(crate) fn evaluate_batched(
     model: &KwsModel,
     device: &Device,
     items: &[Item],

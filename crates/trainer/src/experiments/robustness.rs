@@ -15,7 +15,7 @@ use crate::charts::ChartSink;
 use crate::data::noise::{add_at_snr, white_noise};
 use crate::data::{AudioStore, Item, Split};
 use crate::error::TrainError;
-use crate::eval::{evaluate_array, split_items};
+use crate::eval::{evaluate_batched, split_items};
 use crate::io::create_dir_all;
 use crate::run::LoadedRun;
 use crate::train::Progress;
@@ -205,14 +205,14 @@ fn audio_set(
 }
 
 fn accuracy_of(run: &LoadedRun, x: &Array4<f32>, items: &[Item]) -> Result<f64, TrainError> {
-    let counts = evaluate_array(
+    let counts = evaluate_batched(
         &run.model,
         &run.device,
-        x,
         items,
         run.classes().len(),
         run.config.eval_batch_size,
         &run.checkpoint_name(),
+        |start, end| x.slice(s![start..end, .., .., ..]).to_owned(),
     )?;
     Ok(counts.accuracy)
 }

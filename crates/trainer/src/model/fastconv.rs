@@ -178,22 +178,22 @@ impl<C: CheckpointStrategy> FastConvOps for Autodiff<Flex, C> {
 
 /// Geometry of one convolution, from the input, weight and output-gradient shapes.
 #[derive(Debug, Clone, Copy)]
-struct Geom {
-    b: usize,
-    c_in: usize,
-    h: usize,
-    w: usize,
-    c_out: usize,
-    kh: usize,
-    kw: usize,
-    ho: usize,
-    wo: usize,
-    sh: usize,
-    sw: usize,
-    ph: usize,
-    pw: usize,
-    dh: usize,
-    dw: usize,
+pub(super) struct Geom {
+    pub(super) b: usize,
+    pub(super) c_in: usize,
+    pub(super) h: usize,
+    pub(super) w: usize,
+    pub(super) c_out: usize,
+    pub(super) kh: usize,
+    pub(super) kw: usize,
+    pub(super) ho: usize,
+    pub(super) wo: usize,
+    pub(super) sh: usize,
+    pub(super) sw: usize,
+    pub(super) ph: usize,
+    pub(super) pw: usize,
+    pub(super) dh: usize,
+    pub(super) dw: usize,
 }
 
 impl Geom {
@@ -202,7 +202,7 @@ impl Geom {
         Geom::with_output(x, w, [gs[2], gs[3]], o)
     }
     /// The geometry for an output plane of `ho × wo`.
-    fn with_output(
+    pub(super) fn with_output(
         x: &FlexTensor,
         w: &FlexTensor,
         [ho, wo]: [usize; 2],

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use burn::backend::Dispatch;
 use burn::tensor::Tensor;
 
-use super::fastconv::{bias_grad, flex_tensor, on_flex_f32};
+use super::fastconv::{Geom, bias_grad, flex_tensor, on_flex_f32};
 
 /// Whether the depthwise path applies: f32 on burn-flex, `groups = C_in = C_out` (one filter
 /// per channel), symmetric padding.
@@ -109,7 +109,7 @@ fn register(
     node_x: Option<NodeId>,
     node_w: Option<NodeId>,
 ) {
-    let g = Geom::new(x, w, o, Some(gy));
+    let g = geom(x, w, o, Some(gy));
     if let Some(id) = node_w {
         grads.register::<Flex>(id, weight_grad(x, gy, &g));
     }
@@ -203,61 +203,33 @@ impl<C: CheckpointStrategy> FastDepthwiseOps for Autodiff<Flex, C> {
     }
 }
 
-/// Geometry of one depthwise convolution.
-#[derive(Debug, Clone, Copy)]
-struct Geom {
-    b: usize,
-    c: usize,
-    h: usize,
-    w: usize,
-    kh: usize,
-    kw: usize,
-    ho: usize,
-    wo: usize,
-    sh: usize,
-    sw: usize,
-    ph: usize,
-    pw: usize,
-    dh: usize,
-    dw: usize,
+/// The geometry of a depthwise convolution: [`Geom`] with `c_in = c_out` = the channels; the
+/// output plane from `gy`, or computed from the options.
+fn geom(x: &FlexTensor, w: &FlexTensor, o: &ConvOptions<2>, gy: Option<&FlexTensor>) -> Geom {
+    let out = |n: usize, k: usize, s: usize, p: usize, d: usize| {
+        (n + 2 * p).saturating_sub(d * (k - 1) + 1) / s + 1
+    };
+    let plane = match gy {
+        Some(gy) => [gy.layout().shape()[2], gy.layout().shape()[3]],
+        None => {
+            let (xs, ws) = (x.layout().shape(), w.layout().shape());
+            [
+                out(xs[2], ws[2], o.stride[0], o.padding[0].0, o.dilation[0]),
+                out(xs[3], ws[3], o.stride[1], o.padding[1].0, o.dilation[1]),
+            ]
+        }
+    };
+    Geom::with_output(x, w, plane, o)
 }
 
-impl Geom {
-    /// From the input, weight and options; the output plane from `gy`, or computed.
-    fn new(x: &FlexTensor, w: &FlexTensor, o: &ConvOptions<2>, gy: Option<&FlexTensor>) -> Geom {
-        let xs = x.layout().shape();
-        let ws = w.layout().shape();
-        let (h, wd, kh, kw) = (xs[2], xs[3], ws[2], ws[3]);
-        let out = |n: usize, k: usize, s: usize, p: usize, d: usize| {
-            (n + 2 * p).saturating_sub(d * (k - 1) + 1) / s + 1
-        };
-        let (ho, wo) = match gy {
-            Some(gy) => (gy.layout().shape()[2], gy.layout().shape()[3]),
-            None => (
-                out(h, kh, o.stride[0], o.padding[0].0, o.dilation[0]),
-                out(wd, kw, o.stride[1], o.padding[1].0, o.dilation[1]),
-            ),
-        };
-        Geom {
-            b: xs[0],
-            c: xs[1],
-            h,
-            w: wd,
-            kh,
-            kw,
-            ho,
-            wo,
-            sh: o.stride[0],
-            sw: o.stride[1],
-            ph: o.padding[0].0,
-            pw: o.padding[1].0,
-            dh: o.dilation[0],
-            dw: o.dilation[1],
-        }
-    }
-
+/// The depthwise loops' view of a [`Geom`].
+trait Taps {
     /// For stride 1 along the width: the outputs `lo..hi` whose tap `j` falls inside the row,
     /// reading input column `ow + j·d_w − p_w`; `None` for other strides.
+    fn cols(&self, j: usize) -> Option<(usize, usize, isize)>;
+}
+
+impl Taps for Geom {
     fn cols(&self, j: usize) -> Option<(usize, usize, isize)> {
         if self.sw != 1 {
             return None;
@@ -268,11 +240,11 @@ impl Geom {
         // A tap that sees only padding: an empty span (`lo + off` may lie before the row).
         Some(if hi > lo { (lo, hi, off) } else { (0, 0, 0) })
     }
+}
 
-    /// The input row (or column) that output `o` reads with tap `k`, if inside the plane.
-    fn src(o: usize, k: usize, s: usize, p: usize, d: usize, n: usize) -> Option<usize> {
-        (o * s + k * d).checked_sub(p).filter(|&i| i < n)
-    }
+/// The input row (or column) that output `o` reads with tap `k`, if inside the plane.
+fn src(o: usize, k: usize, s: usize, p: usize, d: usize, n: usize) -> Option<usize> {
+    (o * s + k * d).checked_sub(p).filter(|&i| i < n)
 }
 
 /// How many depthwise forwards ran here (tests check that the path was taken).
@@ -289,7 +261,7 @@ fn forward(
     CALLS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let x = x.to_contiguous();
     let w = w.to_contiguous();
-    let g = Geom::new(&x, &w, o, None);
+    let g = geom(&x, &w, o, None);
     let xs = x.as_slice::<f32>().expect("f32 input");
     let ws = w.as_slice::<f32>().expect("f32 weight");
     let bias = b.map(|b| {
@@ -299,11 +271,11 @@ fn forward(
             .to_vec()
     });
     let (plane_in, plane_out, taps) = (g.h * g.w, g.ho * g.wo, g.kh * g.kw);
-    let mut out = vec![0.0f32; g.b * g.c * plane_out];
+    let mut out = vec![0.0f32; g.b * g.c_in * plane_out];
     out.par_chunks_mut(plane_out)
         .enumerate()
         .for_each(|(bc, y)| {
-            let c = bc % g.c;
+            let c = bc % g.c_in;
             let xp = &xs[bc * plane_in..][..plane_in];
             let wk = &ws[c * taps..][..taps];
             y.fill(bias.as_ref().map_or(0.0, |b| b[c]));
@@ -311,7 +283,7 @@ fn forward(
                 for j in 0..g.kw {
                     let wv = wk[i * g.kw + j];
                     for oh in 0..g.ho {
-                        let Some(ih) = Geom::src(oh, i, g.sh, g.ph, g.dh, g.h) else {
+                        let Some(ih) = src(oh, i, g.sh, g.ph, g.dh, g.h) else {
                             continue;
                         };
                         let row = &xp[ih * g.w..][..g.w];
@@ -324,7 +296,7 @@ fn forward(
                             continue;
                         }
                         for (ow, yv) in yr.iter_mut().enumerate() {
-                            if let Some(iw) = Geom::src(ow, j, g.sw, g.pw, g.dw, g.w) {
+                            if let Some(iw) = src(ow, j, g.sw, g.pw, g.dw, g.w) {
                                 *yv += wv * row[iw];
                             }
                         }
@@ -332,7 +304,7 @@ fn forward(
                 }
             }
         });
-    flex_tensor(out, &[g.b, g.c, g.ho, g.wo])
+    flex_tensor(out, &[g.b, g.c_in, g.ho, g.wo])
 }
 
 /// `∂L/∂W[c, i, j] = Σ_b Σ_(oh, ow) G[b, c, oh, ow] · X[b, c, src(oh, i), src(ow, j)]`:
@@ -342,16 +314,16 @@ fn weight_grad(x: &FlexTensor, gy: &FlexTensor, g: &Geom) -> FlexTensor {
     let xs = x.as_slice::<f32>().expect("f32 input");
     let gs = gy.as_slice::<f32>().expect("f32 gradient");
     let (plane_in, plane_out, taps) = (g.h * g.w, g.ho * g.wo, g.kh * g.kw);
-    let mut out = vec![0.0f32; g.c * taps];
+    let mut out = vec![0.0f32; g.c_in * taps];
     out.par_chunks_mut(taps).enumerate().for_each(|(c, gw)| {
         for bi in 0..g.b {
-            let xp = &xs[(bi * g.c + c) * plane_in..][..plane_in];
-            let gp = &gs[(bi * g.c + c) * plane_out..][..plane_out];
+            let xp = &xs[(bi * g.c_in + c) * plane_in..][..plane_in];
+            let gp = &gs[(bi * g.c_in + c) * plane_out..][..plane_out];
             for i in 0..g.kh {
                 for j in 0..g.kw {
                     let mut acc = 0.0f32;
                     for oh in 0..g.ho {
-                        let Some(ih) = Geom::src(oh, i, g.sh, g.ph, g.dh, g.h) else {
+                        let Some(ih) = src(oh, i, g.sh, g.ph, g.dh, g.h) else {
                             continue;
                         };
                         let row = &xp[ih * g.w..][..g.w];
@@ -362,7 +334,7 @@ fn weight_grad(x: &FlexTensor, gy: &FlexTensor, g: &Geom) -> FlexTensor {
                             continue;
                         }
                         for (ow, gv) in gr.iter().enumerate() {
-                            if let Some(iw) = Geom::src(ow, j, g.sw, g.pw, g.dw, g.w) {
+                            if let Some(iw) = src(ow, j, g.sw, g.pw, g.dw, g.w) {
                                 acc += gv * row[iw];
                             }
                         }
@@ -372,7 +344,7 @@ fn weight_grad(x: &FlexTensor, gy: &FlexTensor, g: &Geom) -> FlexTensor {
             }
         }
     });
-    flex_tensor(out, &[g.c, 1, g.kh, g.kw])
+    flex_tensor(out, &[g.c_in, 1, g.kh, g.kw])
 }
 
 /// `∂L/∂X[b, c, ih, iw] = Σ G[b, c, oh, ow] · W[c, i, j]` over the taps that read
@@ -382,18 +354,18 @@ fn input_grad(w: &FlexTensor, gy: &FlexTensor, g: &Geom) -> FlexTensor {
     let ws = w.as_slice::<f32>().expect("f32 weight");
     let gs = gy.as_slice::<f32>().expect("f32 gradient");
     let (plane_in, plane_out, taps) = (g.h * g.w, g.ho * g.wo, g.kh * g.kw);
-    let mut out = vec![0.0f32; g.b * g.c * plane_in];
+    let mut out = vec![0.0f32; g.b * g.c_in * plane_in];
     out.par_chunks_mut(plane_in)
         .enumerate()
         .for_each(|(bc, gx)| {
-            let c = bc % g.c;
+            let c = bc % g.c_in;
             let gp = &gs[bc * plane_out..][..plane_out];
             let wk = &ws[c * taps..][..taps];
             for i in 0..g.kh {
                 for j in 0..g.kw {
                     let wv = wk[i * g.kw + j];
                     for oh in 0..g.ho {
-                        let Some(ih) = Geom::src(oh, i, g.sh, g.ph, g.dh, g.h) else {
+                        let Some(ih) = src(oh, i, g.sh, g.ph, g.dh, g.h) else {
                             continue;
                         };
                         let row = &mut gx[ih * g.w..][..g.w];
@@ -406,7 +378,7 @@ fn input_grad(w: &FlexTensor, gy: &FlexTensor, g: &Geom) -> FlexTensor {
                             continue;
                         }
                         for (ow, gv) in gr.iter().enumerate() {
-                            if let Some(iw) = Geom::src(ow, j, g.sw, g.pw, g.dw, g.w) {
+                            if let Some(iw) = src(ow, j, g.sw, g.pw, g.dw, g.w) {
                                 row[iw] += gv * wv;
                             }
                         }
@@ -414,7 +386,7 @@ fn input_grad(w: &FlexTensor, gy: &FlexTensor, g: &Geom) -> FlexTensor {
                 }
             }
         });
-    flex_tensor(out, &[g.b, g.c, g.h, g.w])
+    flex_tensor(out, &[g.b, g.c_in, g.h, g.w])
 }
 
 #[cfg(test)]
