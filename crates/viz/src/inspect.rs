@@ -381,9 +381,9 @@ pub fn mix_clips(req: &MixRequest) -> Result<Vec<MixOutput>, InspectError> {
         if let Some(path) = &pngs[k] {
             let mode = panel_mode(rec, power_sum);
             let mask = if rec.self_paired {
-                PanelMask::None
+                PanelMask::blend()
             } else {
-                PanelMask::from_mix(&rec.mask)
+                PanelMask::Mix(&rec.mask)
             };
             let lambda = if rec.self_paired { 1.0 } else { rec.lambda };
             let mut panel = MixPanel::new(a, bp, m, mask, &mode, lambda);

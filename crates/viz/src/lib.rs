@@ -15,7 +15,7 @@
 //! - Colours map a dB range `(lo, hi)` onto a [`Colormap`]; values outside it are clamped,
 //!   `-inf` is drawn as `lo`, `+inf` as `hi`, and NaN cells in [`SpecStyle::nan_color`].
 //! - In mix panels λ is the share of the original sample A. In the mask tile white means
-//!   "taken from A", black "taken from B" (the partner); a [`PanelMask::Box`] is the region
+//!   "taken from A", black "taken from B" (the partner); a box ([`PanelMask::Mix`] of a `MixMask::Box`) is the region
 //!   pasted from B.
 //! - In the charts a NaN value means "missing": the bar is left out and marked `n/a`, a line
 //!   has a gap there. Infinite values, empty inputs and mismatched lengths are errors.

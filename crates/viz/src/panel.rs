@@ -4,7 +4,9 @@ use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array2, ArrayView2};
-use randommix_mix::{MixMask, Rect};
+use randommix_mix::MixMask;
+#[cfg(test)]
+use randommix_mix::Rect;
 use serde::{Deserialize, Serialize};
 
 use crate::VizError;
@@ -29,31 +31,23 @@ const SMALL_PX: f64 = 13.0;
 /// Which cells of the mix came from A (the original) and which from B (the partner).
 #[derive(Clone, Debug)]
 pub enum PanelMask<'a> {
-    /// No spatial mask (Mixup): every cell is `λ·A + (1 − λ)·B`; the mask tile is a uniform
-    /// grey at λ with the value written on it.
-    None,
-    /// A rectangle of the `rows × cols` plane pasted from B (CutMix, ResizeMix): the mixing
-    /// crate's [`Rect`]; the rest is A. `top` is the first row, i.e. the lowest mel band of
-    /// the box.
-    Box(Rect),
+    /// The footprint the mixing crate recorded ([`MixMask`], the one mask type of mixing and
+    /// drawing): [`MixMask::Box`] and [`MixMask::Pasted`] draw their [`Rect`] from B (`top`
+    /// is the first row, i.e. the lowest mel band), [`MixMask::Mask`] its cells (`true` = A),
+    /// and [`MixMask::Blend`], [`MixMask::None`] or a footprint this crate does not know yet
+    /// a uniform grey tile at λ with the value written on it.
+    Mix(&'a MixMask),
     /// Per-cell share of A, `1.0` = A, `0.0` = B (values in between drawn as greys, NaN in
-    /// the style's NaN colour). Same shape as the spectrograms.
+    /// the style's NaN colour), for masks of one's own. Same shape as the spectrograms.
     Share(ArrayView2<'a, f32>),
-    /// Per-cell origin, `true` = A, `false` = B (FMix). Same shape as the spectrograms.
-    Binary(ArrayView2<'a, bool>),
 }
 
+static BLEND: MixMask = MixMask::Blend;
+
 impl<'a> PanelMask<'a> {
-    /// The panel's view of the footprint the mixing crate recorded for a sample:
-    /// [`MixMask::Box`] and [`MixMask::Pasted`] as their box, [`MixMask::Mask`] as the binary
-    /// mask, and no spatial mask for a Blend (Mixup), an unmixed sample or a footprint this
-    /// crate does not know yet.
-    pub fn from_mix(mask: &'a MixMask) -> Self {
-        match mask {
-            MixMask::Box(r) | MixMask::Pasted(r) => PanelMask::Box(*r),
-            MixMask::Mask(bits) => PanelMask::Binary(bits.view()),
-            _ => PanelMask::None,
-        }
+    /// Every cell is `λ·A + (1 − λ)·B` (Mixup): [`PanelMask::Mix`] of [`MixMask::Blend`].
+    pub fn blend() -> Self {
+        PanelMask::Mix(&BLEND)
     }
 }
 
@@ -255,8 +249,7 @@ fn check(panel: &MixPanel) -> Result<(), VizError> {
         });
     }
     match &panel.mask {
-        PanelMask::None => {}
-        &PanelMask::Box(r) => {
+        PanelMask::Mix(MixMask::Box(r) | MixMask::Pasted(r)) => {
             let (top, left, height, width) = (r.top, r.left, r.height, r.width);
             let fits = top.checked_add(height).is_some_and(|e| e <= rows)
                 && left.checked_add(width).is_some_and(|e| e <= cols);
@@ -271,8 +264,9 @@ fn check(panel: &MixPanel) -> Result<(), VizError> {
                 });
             }
         }
+        PanelMask::Mix(MixMask::Mask(m)) => same("mask", m.dim())?,
         PanelMask::Share(m) => same("mask", m.dim())?,
-        PanelMask::Binary(m) => same("mask", m.dim())?,
+        PanelMask::Mix(_) => {}
     }
     Ok(())
 }
@@ -281,12 +275,7 @@ fn check(panel: &MixPanel) -> Result<(), VizError> {
 fn mask_share(panel: &MixPanel) -> (Array2<f32>, MaskSummary, f64) {
     let dim = panel.a.dim();
     match &panel.mask {
-        PanelMask::None => (
-            Array2::from_elem(dim, panel.lambda),
-            MaskSummary::None,
-            panel.lambda as f64,
-        ),
-        &PanelMask::Box(r) => {
+        PanelMask::Mix(MixMask::Box(r) | MixMask::Pasted(r)) => {
             let (top, left, height, width) = (r.top, r.left, r.height, r.width);
             let mut m = Array2::from_elem(dim, 1.0f32);
             m.slice_mut(ndarray::s![top..top + height, left..left + width])
@@ -315,11 +304,16 @@ fn mask_share(panel: &MixPanel) -> (Array2<f32>, MaskSummary, f64) {
             };
             (m.to_owned(), MaskSummary::Mask { nan_cells }, share)
         }
-        PanelMask::Binary(m) => {
+        PanelMask::Mix(MixMask::Mask(m)) => {
             let share = m.iter().filter(|&&v| v).count() as f64 / m.len() as f64;
             let f = m.mapv(|v| if v { 1.0 } else { 0.0 });
             (f, MaskSummary::Mask { nan_cells: 0 }, share)
         }
+        PanelMask::Mix(_) => (
+            Array2::from_elem(dim, panel.lambda),
+            MaskSummary::None,
+            panel.lambda as f64,
+        ),
     }
 }
 
@@ -353,7 +347,7 @@ fn render_with_summary(panel: &MixPanel, name: &str) -> Result<(RgbImage, PanelS
         render_cells(share.view(), 0.0, 1.0, Colormap::Gray, style.nan_color)?.scaled(sx, sy)?;
     let lam = format!("λ={:.2}", panel.lambda);
     let (tw_i, th_i) = (tw as i32, th as i32);
-    if matches!(panel.mask, PanelMask::None) {
+    if matches!(mask_summary, MaskSummary::None) {
         let ink = if panel.lambda > 0.5 { INK } else { BG };
         let px = if tw_i >= text_width(&lam, 32.0) + 8 {
             32.0
@@ -458,34 +452,49 @@ mod tests {
     }
 
     #[test]
-    fn mix_footprints_become_panel_masks() {
-        let r = Rect::new(2, 3, 4, 5);
-        assert!(matches!(PanelMask::from_mix(&MixMask::Box(r)), PanelMask::Box(b) if b == r));
-        assert!(matches!(PanelMask::from_mix(&MixMask::Pasted(r)), PanelMask::Box(b) if b == r));
-        assert!(matches!(
-            PanelMask::from_mix(&MixMask::Blend),
-            PanelMask::None
-        ));
-        assert!(matches!(
-            PanelMask::from_mix(&MixMask::None),
-            PanelMask::None
-        ));
-        let bits = std::sync::Arc::new(Array2::from_shape_fn((2, 3), |(i, j)| i == j));
-        let m = MixMask::Mask(bits.clone());
-        match PanelMask::from_mix(&m) {
-            PanelMask::Binary(v) => assert_eq!(v, bits.view()),
-            other => panic!("{other:?}"),
+    fn mix_footprints_give_their_share() {
+        let z = Array2::<f32>::zeros((2, 3));
+        let bits = MixMask::Mask(std::sync::Arc::new(Array2::from_shape_fn(
+            (2, 3),
+            |(i, j)| i == j,
+        )));
+        let p = MixPanel::new(
+            z.view(),
+            z.view(),
+            z.view(),
+            PanelMask::Mix(&bits),
+            "fmix",
+            0.3,
+        );
+        let (m, summary, share) = mask_share(&p);
+        assert_eq!(summary, MaskSummary::Mask { nan_cells: 0 });
+        assert_eq!((m[[0, 0]], m[[0, 1]]), (1.0, 0.0));
+        assert!((share - 2.0 / 6.0).abs() < 1e-12);
+        for blend in [MixMask::Blend, MixMask::None] {
+            let p = MixPanel::new(
+                z.view(),
+                z.view(),
+                z.view(),
+                PanelMask::Mix(&blend),
+                "x",
+                0.3,
+            );
+            let (m, summary, share) = mask_share(&p);
+            assert_eq!(summary, MaskSummary::None);
+            assert!(m.iter().all(|&v| v == 0.3));
+            assert!((share - 0.3).abs() < 1e-6);
         }
     }
 
     #[test]
     fn box_share_is_pixel_share() {
         let z = Array2::<f32>::zeros((4, 5));
+        let bx = MixMask::Box(Rect::new(1, 1, 2, 2));
         let p = MixPanel::new(
             z.view(),
             z.view(),
             z.view(),
-            PanelMask::Box(Rect::new(1, 1, 2, 2)),
+            PanelMask::Mix(&bx),
             "cutmix",
             0.8,
         );

@@ -4,6 +4,7 @@ use std::fs;
 use std::path::Path;
 
 use ndarray::Array2;
+use randommix_mix::{MixMask, Rect};
 use randommix_viz::{
     Colormap, MaskSummary, MixPanel, PanelLayout, PanelMask, PanelSidecar, SpecStyle, VizError,
     render_spectrogram, save_spectrogram_png, sidecar_path, write_panel,
@@ -149,7 +150,14 @@ fn writing_into_a_missing_folder_names_the_path_and_creates_nothing() {
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
 
     let z = ramp(4, 4);
-    let panel = MixPanel::new(z.view(), z.view(), z.view(), PanelMask::None, "mixup", 0.5);
+    let panel = MixPanel::new(
+        z.view(),
+        z.view(),
+        z.view(),
+        PanelMask::blend(),
+        "mixup",
+        0.5,
+    );
     let p = dir.path().join("missing").join("panel.png");
     let e = write_panel(&p, &panel).unwrap_err();
     assert!(e.to_string().contains("panel.png"), "{e}");
@@ -168,11 +176,12 @@ fn cutmix_panel_png_and_sidecar() {
     mixed
         .slice_mut(ndarray::s![10..30, 20..60])
         .assign(&b.slice(ndarray::s![10..30, 20..60]));
+    let bx = MixMask::Box(Rect::new(10, 20, 20, 40));
     let mut panel = MixPanel::new(
         a.view(),
         b.view(),
         mixed.view(),
-        PanelMask::Box(randommix_mix::Rect::new(10, 20, 20, 40)),
+        PanelMask::Mix(&bx),
         "cutmix",
         0.8,
     );
@@ -217,11 +226,12 @@ fn mask_tile_is_white_for_a_and_black_for_b() {
     let z = Array2::<f32>::zeros((rows, cols));
     let mut m = Array2::from_elem((rows, cols), true);
     m.row_mut(0).fill(false); // lowest band from B
+    let m = MixMask::Mask(std::sync::Arc::new(m));
     let mut panel = MixPanel::new(
         z.view(),
         z.view(),
         z.view(),
-        PanelMask::Binary(m.view()),
+        PanelMask::Mix(&m),
         "fmix",
         0.875,
     );
@@ -276,7 +286,7 @@ fn mixup_and_share_panels_render() {
             a.view(),
             b.view(),
             mixed.view(),
-            PanelMask::None,
+            PanelMask::blend(),
             "mixup",
             0.63,
         ),
@@ -310,6 +320,7 @@ fn mixup_and_share_panels_render() {
 fn bad_panels_are_errors_and_write_nothing() {
     let a = Array2::<f32>::zeros((40, 101));
     let small = Array2::<f32>::zeros((40, 100));
+    let outside = MixMask::Box(Rect::new(30, 0, 11, 5));
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("bad.png");
     let cases = [
@@ -317,7 +328,7 @@ fn bad_panels_are_errors_and_write_nothing() {
             a.view(),
             small.view(),
             a.view(),
-            PanelMask::None,
+            PanelMask::blend(),
             "mixup",
             0.5,
         ),
@@ -325,16 +336,23 @@ fn bad_panels_are_errors_and_write_nothing() {
             a.view(),
             a.view(),
             a.view(),
-            PanelMask::None,
+            PanelMask::blend(),
             "mixup",
             f32::NAN,
         ),
-        MixPanel::new(a.view(), a.view(), a.view(), PanelMask::None, "mixup", 1.5),
         MixPanel::new(
             a.view(),
             a.view(),
             a.view(),
-            PanelMask::Box(randommix_mix::Rect::new(30, 0, 11, 5)),
+            PanelMask::blend(),
+            "mixup",
+            1.5,
+        ),
+        MixPanel::new(
+            a.view(),
+            a.view(),
+            a.view(),
+            PanelMask::Mix(&outside),
             "cutmix",
             0.5,
         ),
@@ -355,7 +373,7 @@ fn bad_panels_are_errors_and_write_nothing() {
         empty.view(),
         empty.view(),
         empty.view(),
-        PanelMask::None,
+        PanelMask::blend(),
         "x",
         0.5,
     );
