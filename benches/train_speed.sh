@@ -28,6 +28,8 @@ echo "| threads | measure | net | randommix (fast kernels) | randommix (burn gen
 echo "|---|---|---|---|---|---|---|---|"
 awk '{v[$1" "$3" "$2]=$4; key[$1" "$3]=1}
   END {for (k in key) {split(k, a, " "); split(a[2], b, "/"); f=v[k" fast"]; g=v[k" generic"]; p=v[k" torch"];
-    printf "| %s | %s | %s | %.0f | %.0f | %.0f | %.2f× | %.2f× |\n", a[1], (b[1]=="train_step"?"training samples/s":"inference clips/s"), b[2], f, g, p, f/p, g/p}}' "$out" | sort
+    # Nets without a PyTorch twin (bcresnet1) get no ratio.
+    pt = (p > 0) ? sprintf("%.0f", p) : "–"; rf = (p > 0) ? sprintf("%.2f×", f/p) : "–"; rg = (p > 0) ? sprintf("%.2f×", g/p) : "–"
+    printf "| %s | %s | %s | %.0f | %.0f | %s | %s | %s |\n", a[1], (b[1]=="train_step"?"training samples/s":"inference clips/s"), b[2], f, g, pt, rf, rg}}' "$out" | sort
 [ -z "$OUT_TABLE" ] && rm -f "$out"
 date
