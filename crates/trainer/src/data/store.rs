@@ -56,24 +56,22 @@ impl AudioStore {
         clip_samples: usize,
         resident_limit: usize,
     ) -> Result<AudioStore, DataError> {
-        let mut wanted = vec![false; index.entries.len()];
-        for list in items {
-            for it in list.iter() {
-                if let Source::Clip(i) = it.source {
-                    wanted[i] = true;
-                }
+        // The path of every clip an item names, at its entry's position.
+        let mut paths: Vec<Option<PathBuf>> = vec![None; index.entries.len()];
+        for it in items.iter().flat_map(|list| list.iter()) {
+            if let Source::Clip(i) = it.source {
+                paths[i].get_or_insert_with(|| index.path_of(&index.entries[i]));
             }
         }
-        let n_wanted = wanted.iter().filter(|&&w| w).count();
+        let n_wanted = paths.iter().filter(|p| p.is_some()).count();
         let resident = n_wanted.saturating_mul(clip_samples).saturating_mul(4) <= resident_limit;
-        let decoded: Vec<Result<Option<Arc<[f32]>>, DataError>> = wanted
+        let decoded: Vec<Result<Option<Arc<[f32]>>, DataError>> = paths
             .par_iter()
-            .enumerate()
-            .map(|(i, &w)| {
-                if !w {
+            .map(|p| {
+                let Some(p) = p else {
                     return Ok(None);
-                }
-                let v = audio::load_clip(&index.path_of(&index.entries[i]), clip_samples)?;
+                };
+                let v = audio::load_clip(p, clip_samples)?;
                 // Beyond the limit the clip was decoded only to check it.
                 Ok(resident.then(|| Arc::from(v)))
             })
@@ -84,13 +82,7 @@ impl AudioStore {
             for d in decoded {
                 d?;
             }
-            Clips::OnDisk(
-                wanted
-                    .iter()
-                    .enumerate()
-                    .map(|(i, &w)| w.then(|| index.path_of(&index.entries[i])))
-                    .collect(),
-            )
+            Clips::OnDisk(paths)
         };
         let mut noise = Vec::new();
         for p in &index.noise_files {

@@ -134,23 +134,17 @@ fn extra_subset(train: Vec<Item>, index: &DatasetIndex, share: f64, seed: u64) -
     let extra: Vec<usize> = (0..train.len()).filter(|&k| is_extra(&train[k])).collect();
     let keep_n = (extra.len() as f64 * share).round() as usize;
     let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x6578_7472_6173_6872);
-    let mut keep: Vec<usize> = extra.choose_multiple(&mut rng, keep_n).copied().collect();
-    keep.sort_unstable();
-    let mut kept = keep.into_iter().peekable();
+    let mut keep = vec![true; train.len()];
+    for &k in &extra {
+        keep[k] = false;
+    }
+    for &k in extra.choose_multiple(&mut rng, keep_n) {
+        keep[k] = true;
+    }
     train
         .into_iter()
-        .enumerate()
-        .filter(|(k, it)| {
-            if !is_extra(it) {
-                return true;
-            }
-            if kept.peek() == Some(k) {
-                kept.next();
-                return true;
-            }
-            false
-        })
-        .map(|(_, it)| it)
+        .zip(keep)
+        .filter_map(|(it, kept)| kept.then_some(it))
         .collect()
 }
 
