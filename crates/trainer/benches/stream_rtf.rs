@@ -21,6 +21,10 @@ use randommix::features::MelFrontend;
 use randommix::model::ModelConfig;
 use randommix::stream::{FrameStream, PosteriorTrace, Spotter, StreamConfig};
 
+/// The binary's allocator (`crates/cli/main.rs`), so that the figures are the tool's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SECONDS: usize = 20;
 
 fn run() -> LoadedRun {

@@ -13,6 +13,10 @@ use burn::tensor::{Device, Distribution, Tensor};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use randommix::model::ModelConfig;
 
+/// The binary's allocator (`crates/cli/main.rs`), so that the figures are the tool's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn nets() -> Vec<(&'static str, ModelConfig)> {
     let mut reference = ModelConfig::new(12, 40, 101);
     reference.channels = vec![32, 64, 64];

@@ -20,6 +20,10 @@ use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Distribution, Tensor};
 use randommix::model::{ModelConfig, fastbn, fastconv, fastpool};
 
+/// The binary's allocator (`crates/cli/main.rs`), so that the figures are the tool's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const REPS: usize = 7;
 
 fn median_ms(mut f: impl FnMut()) -> f64 {
@@ -80,6 +84,11 @@ fn main() {
         })
     };
     let fast = step(false, &mut opt_ms);
+    // `fast` as the second argument: only randommix's kernels (for a profiler).
+    if std::env::args().nth(2).as_deref() == Some("fast") {
+        println!("| whole training step | | | {fast:.1} |");
+        return;
+    }
     let generic = step(true, &mut opt_ms);
     fastconv::set_generic(false);
     println!(
