@@ -105,7 +105,18 @@ fn run(cli: Cli) -> Result<()> {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// mimalloc's `mi_option_purge_delay`: never hand freed memory back to the OS. A training step
+/// frees and allocates the same activations again every few hundred milliseconds; with the
+/// default 10 ms delay they were purged in between and faulted in (and zeroed by the kernel)
+/// again, 16 % of a step. Memory stays at the run's high-water mark instead.
+fn keep_freed_memory() {
+    const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    // SAFETY: sets one of mimalloc's global options; no memory is touched.
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+}
+
 fn main() -> ExitCode {
+    keep_freed_memory();
     let cli = Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -21,9 +21,15 @@ use randommix::features::MelFrontend;
 use randommix::model::ModelConfig;
 use randommix::stream::{FrameStream, PosteriorTrace, Spotter, StreamConfig};
 
-/// The binary's allocator (`crates/cli/main.rs`), so that the figures are the tool's.
+/// The binary's allocator and its setting (`crates/cli/main.rs`), so that the figures are the
+/// tool's.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn keep_freed_memory() {
+    // SAFETY: sets mimalloc's purge delay (option 15) to "never"; no memory is touched.
+    unsafe { libmimalloc_sys::mi_option_set(15, -1) };
+}
 
 const SECONDS: usize = 20;
 
@@ -91,6 +97,7 @@ fn audio() -> Vec<f32> {
 }
 
 fn bench(c: &mut Criterion) {
+    keep_freed_memory();
     let run = run();
     let x = audio();
     let cfg = StreamConfig {

@@ -13,9 +13,15 @@ use burn::tensor::{Device, Distribution, Tensor};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use randommix::model::ModelConfig;
 
-/// The binary's allocator (`crates/cli/main.rs`), so that the figures are the tool's.
+/// The binary's allocator and its setting (`crates/cli/main.rs`), so that the figures are the
+/// tool's.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn keep_freed_memory() {
+    // SAFETY: sets mimalloc's purge delay (option 15) to "never"; no memory is touched.
+    unsafe { libmimalloc_sys::mi_option_set(15, -1) };
+}
 
 fn nets() -> Vec<(&'static str, ModelConfig)> {
     let mut reference = ModelConfig::new(12, 40, 101);
@@ -35,6 +41,7 @@ fn random<const D: usize>(dims: [usize; D], device: &Device) -> Tensor<D> {
 }
 
 fn bench(c: &mut Criterion) {
+    keep_freed_memory();
     let batch = 64;
     let mut g = c.benchmark_group("train_step");
     g.sample_size(10);

@@ -18,11 +18,17 @@ use burn::nn::{BatchNormConfig, PaddingConfig2d, Relu};
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Distribution, Tensor};
-use randommix::model::{ModelConfig, fastbn, fastconv, fastpool};
+use randommix::model::{ModelConfig, fastblock, fastbn, fastconv, fastpool};
 
-/// The binary's allocator (`crates/cli/main.rs`), so that the figures are the tool's.
+/// The binary's allocator and its setting (`crates/cli/main.rs`), so that the figures are the
+/// tool's.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+fn keep_freed_memory() {
+    // SAFETY: sets mimalloc's purge delay (option 15) to "never"; no memory is touched.
+    unsafe { libmimalloc_sys::mi_option_set(15, -1) };
+}
 
 const REPS: usize = 7;
 
@@ -47,6 +53,7 @@ fn random<const D: usize>(dims: [usize; D], dev: &Device) -> Tensor<D> {
 }
 
 fn main() {
+    keep_freed_memory();
     let which = std::env::args()
         .nth(1)
         .unwrap_or_else(|| "reference".into());
@@ -172,6 +179,19 @@ fn main() {
         tot_f += f + f2;
         tot_fast += b + b2;
         tot_gen += b + b2;
+        // What the CNN runs in training instead of the rows above and below: one fused op.
+        let window = if last { [1, 1] } else { [2, 2] };
+        let fused_f = median_ms(|| {
+            let _ = fastblock::forward(&bn, y.clone(), window).into_data();
+        });
+        let fused_b = median_ms(|| {
+            let _ = fastblock::forward(&bn, y.clone(), window).sum().backward();
+        });
+        let fused_row = format!(
+            "| (fused batch norm + ReLU{} {}, instead of the rows above) | {c_out} @ {h}×{w} | {fused_f:.1} | {fused_b:.1} | |",
+            if last { "" } else { " + max-pool" },
+            k + 1
+        );
         if !last {
             let pool = MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init();
             let f = median_ms(|| {
@@ -197,6 +217,7 @@ fn main() {
             h /= 2;
             w /= 2;
         }
+        println!("{fused_row}");
         c_in = c_out;
     }
     println!("| sum of the rows | | {tot_f:.1} | {tot_fast:.1} | {tot_gen:.1} |");

@@ -71,6 +71,12 @@ impl KwsCnn {
         let mut x = x;
         for b in &self.blocks {
             x = super::fastconv::forward(&b.conv, x); // [B, C, H, W]
+            // Training on burn-flex: batch norm, ReLU and pool as one op.
+            let window = b.pool.as_ref().map_or([1, 1], |p| p.kernel_size);
+            if super::fastblock::applies(&b.norm, &x, window) {
+                x = super::fastblock::forward(&b.norm, x, window); // [B, C, H/2, W/2]
+                continue;
+            }
             x = super::fastbn::forward(&b.norm, x);
             x = self.activation.forward(x);
             if let Some(p) = &b.pool {

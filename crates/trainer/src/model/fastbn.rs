@@ -33,12 +33,12 @@ pub trait FastBatchNormOps: Backend {
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
 }
 
-fn slice(t: &FlexTensor) -> &[f32] {
+pub(super) fn slice(t: &FlexTensor) -> &[f32] {
     t.as_slice::<f32>().expect("contiguous f32 tensor")
 }
 
 /// `[B, C, plane]` of a tensor of rank ≥ 2.
-fn bcp(t: &FlexTensor) -> (usize, usize, usize) {
+pub(super) fn bcp(t: &FlexTensor) -> (usize, usize, usize) {
     let s = t.layout().shape();
     let (b, c) = (s[0], s[1]);
     let n: usize = (0..s.num_dims()).map(|i| s[i]).product();
@@ -74,7 +74,7 @@ fn lane_sums(
 }
 
 /// Per-channel mean and biased variance.
-fn stats(x: &[f32], b: usize, c: usize, p: usize) -> (Vec<f32>, Vec<f32>) {
+pub(super) fn stats(x: &[f32], b: usize, c: usize, p: usize) -> (Vec<f32>, Vec<f32>) {
     let per: Vec<(f32, f32)> = (0..c)
         .into_par_iter()
         .map(|ci| {
@@ -286,6 +286,14 @@ pub fn forward(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
         Tensor::from_dispatch(mean),
         Tensor::from_dispatch(var),
     );
+    update_running(bn, mean, var);
+    y
+}
+
+/// The running statistics' update of burn's training path, from a batch's mean and biased
+/// variance.
+pub(super) fn update_running(bn: &BatchNorm, mean: Tensor<1>, var: Tensor<1>) {
+    let dev = mean.device();
     let running_mean = bn.running_mean.value_sync().to_device(&dev);
     let running_var = bn.running_var.value_sync().to_device(&dev);
     let running_mean = running_mean
@@ -296,7 +304,6 @@ pub fn forward(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
         .add(var.detach().mul_scalar(bn.momentum));
     bn.running_mean.update(running_mean.detach());
     bn.running_var.update(running_var.detach());
-    y
 }
 
 /// Inference with the running statistics as one scale and one shift per channel (computed on

@@ -44,6 +44,21 @@ fn forward_raw(x: &FlexTensor, kh: usize, kw: usize) -> (FlexTensor, Vec<u8>, [u
         .enumerate()
         .for_each(|(k, (yo, io))| {
             let plane = &xs[k * h * w..][..h * w];
+            if [kh, kw] == [2, 2] {
+                for oh in 0..ho {
+                    let (r0, r1) = (&plane[2 * oh * w..][..w], &plane[(2 * oh + 1) * w..][..w]);
+                    let (y, a) = (&mut yo[oh * wo..][..wo], &mut io[oh * wo..][..wo]);
+                    pool_2x2_rows::<false>(
+                        [r0, r1],
+                        y,
+                        a,
+                        &mut [],
+                        (1.0, 0.0),
+                        (f32::NEG_INFINITY, 0),
+                    );
+                }
+                return;
+            }
             for oh in 0..ho {
                 for ow in 0..wo {
                     let mut best = f32::NEG_INFINITY;
@@ -66,6 +81,41 @@ fn forward_raw(x: &FlexTensor, kh: usize, kw: usize) -> (FlexTensor, Vec<u8>, [u
         });
     let out = flex_tensor(y, &[b, c, ho, wo]);
     (out, idx, [b, c, h, w])
+}
+
+/// One row of 2 × 2 windows over the rows `r0` and `r1`: `y[i]` gets the maximum of
+/// `v·scale + shift` over window `i` (columns `2i`, `2i + 1`), `at[i]` its position (0, 1 in
+/// `r0`, 2, 3 in `r1`; the first on ties), or `floor` and its code where no value exceeds it;
+/// with `KEEP`, `raw[i]` gets the input value `v` at the maximum (that of position 0 where
+/// none). Written for the compiler to vectorise (selects on fixed-size windows).
+#[inline(always)]
+pub(super) fn pool_2x2_rows<const KEEP: bool>(
+    [r0, r1]: [&[f32]; 2],
+    y: &mut [f32],
+    at: &mut [u8],
+    raw: &mut [f32],
+    (scale, shift): (f32, f32),
+    (floor, floor_at): (f32, u8),
+) {
+    let n = y.len();
+    let (r0, r1, at) = (&r0[..2 * n], &r1[..2 * n], &mut at[..n]);
+    let raw = if KEEP { &mut raw[..n] } else { raw };
+    for i in 0..n {
+        let x = [r0[2 * i], r0[2 * i + 1], r1[2 * i], r1[2 * i + 1]];
+        let (mut best, mut pos, mut bx) = (floor, floor_at, x[0]);
+        for (j, &xj) in x.iter().enumerate() {
+            let v = xj * scale + shift;
+            let gt = v > best;
+            best = if gt { v } else { best };
+            pos = if gt { j as u8 } else { pos };
+            bx = if gt { xj } else { bx };
+        }
+        y[i] = best;
+        at[i] = pos;
+        if KEEP {
+            raw[i] = bx;
+        }
+    }
 }
 
 impl FastMaxPoolOps for Flex {

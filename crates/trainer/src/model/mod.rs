@@ -15,6 +15,7 @@
 mod backend;
 mod bcresnet;
 mod cnn;
+pub mod fastblock;
 pub mod fastbn;
 pub mod fastconv;
 mod fastdw;

@@ -1,0 +1,492 @@
+//! Batch norm → ReLU → non-overlapping max-pool as one training op on burn-flex, through burn
+//! 0.22's backend-extension mechanism (as [`super::fastbn`] and [`super::fastpool`]).
+//!
+//! Run one after the other, the three layers of a CNN block write and read the block's largest
+//! activation about ten times in a training step (batch norm's output, ReLU's output and mask,
+//! the pool's gradient, ReLU's and batch norm's input gradients). Here the forward reads the
+//! convolution's output twice (statistics, then normalise + ReLU + pool, writing only the pooled
+//! map and the position of each window's maximum) and the backward reads it once and writes
+//! its gradient once: the gradient reaching batch norm is zero except at the pooled maxima that
+//! ReLU let through, so its two per-channel sums run over the pooled map.
+//!
+//! Results equal the three layers run one after the other (burn's path) to rounding; a window
+//! whose values are all ≤ 0 after batch norm pools to 0 and passes no gradient (ReLU's), and
+//! ties keep the first maximum (burn's max-pool). Sums run in a fixed order (f64 accumulators),
+//! so results do not depend on scheduling.
+
+use std::sync::Arc;
+
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::FlexTensor;
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, AutodiffBackend, Backend, Dispatch, Flex, backend_extension};
+use burn::nn::BatchNorm;
+use burn::tensor::Tensor;
+use rayon::prelude::*;
+
+use super::fastbn::{bcp, slice, stats, update_running};
+use super::fastconv::{flex_tensor, on_flex_f32};
+use super::fastpool::pool_2x2_rows;
+
+/// Position code of a window that pooled to 0 (nothing passed ReLU): no gradient.
+const NONE: u8 = u8::MAX;
+
+/// Batch norm (batch statistics) → ReLU → `kh × kw` max-pool (stride = window) as a backend
+/// extension.
+#[backend_extension(Flex, Autodiff)]
+pub trait FastBlockOps: Backend {
+    /// `(pooled output [B, C, H / kh, W / kw], batch mean, biased batch variance)`.
+    fn fast_bn_relu_pool(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+        window: [usize; 2],
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+}
+
+/// Per-channel scale `γ / σ` and shift `β − μ·γ / σ`.
+fn scale_shift(g: &[f32], be: &[f32], mean: &[f32], var: &[f32], eps: f64) -> Vec<(f32, f32)> {
+    (0..g.len())
+        .map(|ci| {
+            let sc = g[ci] / ((var[ci] as f64 + eps).sqrt() as f32);
+            (sc, be[ci] - mean[ci] * sc)
+        })
+        .collect()
+}
+
+/// What the forward keeps for the backward.
+#[derive(Debug, Clone)]
+struct Saved {
+    /// Position of each pooled cell's maximum inside its window (`i · kw + j`), or [`NONE`].
+    at: Arc<Vec<u8>>,
+    /// The input value at each pooled cell's maximum (batch norm's sums need it; kept so that
+    /// the backward reads the pooled map, not the input, for them).
+    raw: Arc<Vec<f32>>,
+    /// `[B, C, H, W]` of the input.
+    dims: [usize; 4],
+    window: [usize; 2],
+}
+
+/// The gradient `g` of a pooled cell if its maximum passed ReLU (code `a` ≠ [`NONE`]), else 0;
+/// a multiply, not a branch.
+#[inline(always)]
+fn passed(g: f32, a: u8) -> f32 {
+    g * f32::from(u8::from(a != NONE))
+}
+
+/// `(Σ g', Σ g'·(x − m)·iv)` with `g' = passed(g, a)`, over equal-length slices: eight
+/// independent lanes (so that the loop vectorises) summed in a fixed order into f64.
+fn masked_sums(g: &[f32], a: &[u8], x: &[f32], m: f32, iv: f32) -> (f64, f64) {
+    const L: usize = 8;
+    let (mut s1, mut s2) = ([0.0f32; L], [0.0f32; L]);
+    let (cg, ca, cx) = (g.chunks_exact(L), a.chunks_exact(L), x.chunks_exact(L));
+    let (rg, ra, rx) = (cg.remainder(), ca.remainder(), cx.remainder());
+    for ((g, a), x) in cg.zip(ca).zip(cx) {
+        for l in 0..L {
+            let gv = passed(g[l], a[l]);
+            s1[l] += gv;
+            s2[l] += gv * (x[l] - m) * iv;
+        }
+    }
+    let mut t1: f64 = s1.iter().map(|v| *v as f64).sum();
+    let mut t2: f64 = s2.iter().map(|v| *v as f64).sum();
+    for ((&g, &a), &x) in rg.iter().zip(ra).zip(rx) {
+        let gv = passed(g, a);
+        t1 += gv as f64;
+        t2 += (gv * (x - m) * iv) as f64;
+    }
+    (t1, t2)
+}
+
+/// The forward on raw data: pooled output, mean, variance and the positions of the maxima.
+fn forward_raw(
+    x: &FlexTensor,
+    gamma: &FlexTensor,
+    beta: &FlexTensor,
+    eps: f64,
+    [kh, kw]: [usize; 2],
+) -> (FlexTensor, FlexTensor, FlexTensor, Saved) {
+    let x = x.to_contiguous();
+    let (gamma, beta) = (gamma.to_contiguous(), beta.to_contiguous());
+    let s = x.layout().shape();
+    let (b, c, h, w) = (s[0], s[1], s[2], s[3]);
+    let (ho, wo) = (h / kh, w / kw);
+    let xs = slice(&x);
+    let (mean, var) = stats(xs, b, c, h * w);
+    let ss = scale_shift(slice(&gamma), slice(&beta), &mean, &var, eps);
+    let per = ho * wo;
+    let mut y = vec![0.0f32; b * c * per];
+    let mut at = vec![NONE; b * c * per];
+    let mut raw = vec![0.0f32; b * c * per];
+    y.par_chunks_mut(per.max(1))
+        .zip(at.par_chunks_mut(per.max(1)))
+        .zip(raw.par_chunks_mut(per.max(1)))
+        .enumerate()
+        .for_each(|(k, ((yo, ao), ro))| {
+            let (sc, sh) = ss[k % c];
+            let plane = &xs[k * h * w..][..h * w];
+            if [kh, kw] == [1, 1] {
+                for (((o, a), r), &x) in yo.iter_mut().zip(ao.iter_mut()).zip(ro).zip(plane) {
+                    let v = x * sc + sh;
+                    let gt = v > 0.0;
+                    *o = if gt { v } else { 0.0 };
+                    *a = if gt { 0 } else { NONE };
+                    *r = x;
+                }
+                return;
+            }
+            for oh in 0..ho {
+                let rows = &plane[oh * kh * w..];
+                let (yr, ar, rr) = (
+                    &mut yo[oh * wo..][..wo],
+                    &mut ao[oh * wo..][..wo],
+                    &mut ro[oh * wo..][..wo],
+                );
+                if [kh, kw] == [2, 2] {
+                    let r = [&rows[..w], &rows[w..2 * w]];
+                    pool_2x2_rows::<true>(r, yr, ar, rr, (sc, sh), (0.0, NONE));
+                    continue;
+                }
+                for ow in 0..wo {
+                    // ReLU as the starting maximum: only values > 0 can win.
+                    let (mut best, mut pos, mut bx) = (0.0f32, NONE, 0.0f32);
+                    for i in 0..kh {
+                        let row = &rows[i * w + ow * kw..][..kw];
+                        for (j, &x) in row.iter().enumerate() {
+                            let v = x * sc + sh;
+                            // Selects, not branches (the comparison is a coin toss).
+                            let gt = v > best;
+                            best = if gt { v } else { best };
+                            pos = if gt { (i * kw + j) as u8 } else { pos };
+                            bx = if gt { x } else { bx };
+                        }
+                    }
+                    yr[ow] = best;
+                    ar[ow] = pos;
+                    rr[ow] = bx;
+                }
+            }
+        });
+    (
+        flex_tensor(y, &[b, c, ho, wo]),
+        flex_tensor(mean, &[c]),
+        flex_tensor(var, &[c]),
+        Saved {
+            at: Arc::new(at),
+            raw: Arc::new(raw),
+            dims: [b, c, h, w],
+            window: [kh, kw],
+        },
+    )
+}
+
+impl FastBlockOps for Flex {
+    fn fast_bn_relu_pool(
+        x: FlexTensor,
+        gamma: FlexTensor,
+        beta: FlexTensor,
+        epsilon: f64,
+        window: [usize; 2],
+    ) -> (FlexTensor, FlexTensor, FlexTensor) {
+        let (y, mean, var, _) = forward_raw(&x, &gamma, &beta, epsilon, window);
+        (y, mean, var)
+    }
+}
+
+/// The autodiff step: input, gamma, mean, variance, epsilon and the pooling record.
+#[derive(Debug)]
+struct BlockBackward;
+
+impl Backward<Flex, 3> for BlockBackward {
+    type State = (FlexTensor, FlexTensor, FlexTensor, FlexTensor, f64, Saved);
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x, node_g, node_b] = ops.parents;
+        let gy: FlexTensor = grads.consume::<Flex>(&ops.node).to_contiguous();
+        let (x, gamma, mean, var, eps, saved) = ops.state;
+        let (dx, dg, db) =
+            backward_raw(&x, &gamma, &mean, &var, eps, &saved, &gy, node_x.is_some());
+        if let Some(n) = node_b {
+            grads.register::<Flex>(n.id, db);
+        }
+        if let Some(n) = node_g {
+            grads.register::<Flex>(n.id, dg);
+        }
+        if let (Some(n), Some(dx)) = (node_x, dx) {
+            grads.register::<Flex>(n.id, dx);
+        }
+    }
+}
+
+/// With `g` the gradient at batch norm's output (the pooled gradient at the maxima that
+/// passed ReLU, zero elsewhere): `dβ = Σ g`, `dγ = Σ g·x̂`,
+/// `dx = γ·σ⁻¹·(g − mean(g) − x̂·mean(g·x̂))`, per channel.
+#[allow(clippy::too_many_arguments)]
+fn backward_raw(
+    x: &FlexTensor,
+    gamma: &FlexTensor,
+    mean: &FlexTensor,
+    var: &FlexTensor,
+    eps: f64,
+    saved: &Saved,
+    gy: &FlexTensor,
+    want_dx: bool,
+) -> (Option<FlexTensor>, FlexTensor, FlexTensor) {
+    let x = x.to_contiguous();
+    let (b, c, p) = bcp(&x);
+    let [_, _, h, w] = saved.dims;
+    let [kh, kw] = saved.window;
+    let wo = w / kw;
+    let (xs, gs) = (slice(&x), slice(gy));
+    let per = gs.len() / (b * c).max(1);
+    let (gamma, mean, var) = (
+        gamma.to_contiguous(),
+        mean.to_contiguous(),
+        var.to_contiguous(),
+    );
+    let (ga, mu, va) = (slice(&gamma), slice(&mean), slice(&var));
+    let inv: Vec<f32> = (0..c)
+        .map(|ci| (1.0 / (va[ci] as f64 + eps).sqrt()) as f32)
+        .collect();
+    let (at, raw) = (&saved.at, &saved.raw);
+    // Offset of each position code inside its window, in the window's first row (`NONE` → 0).
+    let mut rel = [0usize; 256];
+    for i in 0..kh {
+        for j in 0..kw {
+            rel[i * kw + j] = i * w + j;
+        }
+    }
+    // The gradient at batch norm's output is zero except at the maxima that passed ReLU: the
+    // sums run over the pooled map (gradient, position code and the input at the maximum).
+    let sums: Vec<(f32, f32)> = (0..c)
+        .into_par_iter()
+        .map(|ci| {
+            let (mut sg, mut sgx) = (0.0f64, 0.0f64);
+            let (m, iv) = (mu[ci], inv[ci]);
+            for bi in 0..b {
+                let o = (bi * c + ci) * per;
+                let (g, a, r) = (&gs[o..][..per], &at[o..][..per], &raw[o..][..per]);
+                let (s1, s2) = masked_sums(g, a, r, m, iv);
+                sg += s1;
+                sgx += s2;
+            }
+            (sg as f32, sgx as f32)
+        })
+        .collect();
+    let (db, dg): (Vec<f32>, Vec<f32>) = sums.iter().copied().unzip();
+    let dx = want_dx.then(|| {
+        let n = (b * p).max(1) as f32;
+        let mut dx = vec![0.0f32; xs.len()];
+        dx.par_chunks_mut(p.max(1))
+            .enumerate()
+            .for_each(|(k, out)| {
+                let ci = k % c;
+                let (m, iv) = (mu[ci], inv[ci]);
+                let (mg, mgx) = (db[ci] / n, dg[ci] / n);
+                let sc = ga[ci] * iv;
+                // sc·(g − mg − (v − m)·iv·mgx) = a0 + a1·v + sc·g, with g = 0 off the maxima.
+                let (a0, a1) = (sc * (m * iv * mgx - mg), -sc * iv * mgx);
+                let plane = &xs[k * p..][..p];
+                let (g, a) = (&gs[k * per..][..per], &at[k * per..][..per]);
+                if [kh, kw] == [1, 1] {
+                    for (((d, &v), &gv), &av) in out.iter_mut().zip(plane).zip(g).zip(a) {
+                        *d = a0 + a1 * v + sc * passed(gv, av);
+                    }
+                    return;
+                }
+                for (d, &v) in out.iter_mut().zip(plane) {
+                    *d = a0 + a1 * v;
+                }
+                // … plus sc·g at each maximum that passed (position code 0 where none, with
+                // g = 0 there: a multiply, not a branch).
+                for oh in 0..p / w / kh {
+                    let rows = &mut out[oh * kh * w..][..kh * w];
+                    let (g, a) = (&g[oh * wo..][..wo], &a[oh * wo..][..wo]);
+                    for (ow, (&gv, &av)) in g.iter().zip(a).enumerate() {
+                        rows[ow * kw + rel[av as usize]] += sc * passed(gv, av);
+                    }
+                }
+            });
+        flex_tensor(dx, &[b, c, h, w])
+    });
+    (dx, flex_tensor(dg, &[c]), flex_tensor(db, &[c]))
+}
+
+impl<C: CheckpointStrategy> FastBlockOps for Autodiff<Flex, C> {
+    fn fast_bn_relu_pool(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+        window: [usize; 2],
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let kind = BlockBackward
+            .prepare::<C>([x.node(), gamma.node(), beta.node()])
+            .compute_bound()
+            .stateful();
+        let (xp, gp, bp) = (
+            x.into_primitive(),
+            gamma.into_primitive(),
+            beta.into_primitive(),
+        );
+        let (y, mean, var, saved) = forward_raw(&xp, &gp, &bp, epsilon, window);
+        let y = match kind {
+            OpsKind::Tracked(prep) => {
+                prep.finish((xp, gp, mean.clone(), var.clone(), epsilon, saved), y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        };
+        (y, Self::from_inner(mean), Self::from_inner(var))
+    }
+}
+
+/// Whether [`forward`] runs the fused op for this input (training on burn-flex, randommix's
+/// kernels selected, a window of at most 254 cells).
+pub fn applies(bn: &BatchNorm, x: &Tensor<4>, window: [usize; 2]) -> bool {
+    x.device().is_autodiff()
+        && bn.training.is_enabled()
+        && window[0] >= 1
+        && window[1] >= 1
+        && window[0] * window[1] < NONE as usize
+        && on_flex_f32(x)
+        && !super::fastconv::is_generic()
+}
+
+/// `max_pool(relu(bn(x)))` with a `window` = stride max-pool (`[1, 1]`: none), with the same
+/// statistics and running-state updates as burn's training path. Call only where
+/// [`applies`] holds.
+pub fn forward(bn: &BatchNorm, x: Tensor<4>, window: [usize; 2]) -> Tensor<4> {
+    let (y, mean, var) = <Dispatch as FastBlockOps>::fast_bn_relu_pool(
+        x.into_dispatch(),
+        bn.gamma.val().into_dispatch(),
+        bn.beta.val().into_dispatch(),
+        bn.epsilon,
+        window,
+    );
+    update_running(bn, Tensor::from_dispatch(mean), Tensor::from_dispatch(var));
+    Tensor::from_dispatch(y)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use burn::nn::BatchNormConfig;
+    use burn::nn::pool::MaxPool2dConfig;
+    use burn::tensor::{Device, TensorData};
+    use rand::{Rng, SeedableRng};
+
+    fn v<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    /// Output, running statistics and every gradient of `Σ r ⊙ block(x)`, fused or as burn's
+    /// three layers.
+    fn run(dims: [usize; 4], window: [usize; 2], seed: u64, fused: bool) -> Vec<Vec<f32>> {
+        let dev = Device::flex().autodiff();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let n: usize = dims.iter().product();
+        let mut r = |n: usize, lo: f32, hi: f32| -> Vec<f32> {
+            (0..n).map(|_| rng.random_range(lo..hi)).collect()
+        };
+        let c = dims[1];
+        let mut bn = BatchNormConfig::new(c).init(&dev);
+        // γ of both signs: a negative scale turns the window's maximum into its minimum.
+        let (gv, bv) = (r(c, -2.0, 3.0), r(c, -1.0, 1.0));
+        bn.gamma = bn
+            .gamma
+            .map(|_| Tensor::from_data(TensorData::new(gv, [c]), &dev).require_grad());
+        bn.beta = bn
+            .beta
+            .map(|_| Tensor::from_data(TensorData::new(bv, [c]), &dev).require_grad());
+        let x = Tensor::<4>::from_data(TensorData::new(r(n, -2.0, 3.0), dims), &dev).require_grad();
+        let y = if fused {
+            assert!(applies(&bn, &x, window));
+            forward(&bn, x.clone(), window)
+        } else {
+            let y = burn::tensor::activation::relu(bn.forward(x.clone()));
+            if window == [1, 1] {
+                y
+            } else {
+                MaxPool2dConfig::new(window)
+                    .with_strides(window)
+                    .init()
+                    .forward(y)
+            }
+        };
+        let m = y.shape().num_elements();
+        let wy = Tensor::<4>::from_data(TensorData::new(r(m, -1.0, 1.0), y.shape()), &dev);
+        let g = (y.clone() * wy).sum().backward();
+        vec![
+            v(y.inner()),
+            v(bn.running_mean.value()),
+            v(bn.running_var.value()),
+            v(x.grad(&g).unwrap()),
+            v(bn.gamma.val().grad(&g).unwrap()),
+            v(bn.beta.val().grad(&g).unwrap()),
+        ]
+    }
+
+    #[test]
+    fn fused_block_equals_batch_norm_relu_and_pool_one_after_the_other() {
+        let what = [
+            "output",
+            "running mean",
+            "running var",
+            "grad x",
+            "grad gamma",
+            "grad beta",
+        ];
+        for (k, (dims, window)) in [
+            ([3, 4, 8, 10], [2, 2]),
+            ([2, 3, 5, 7], [2, 2]), // remainder row and column dropped
+            ([1, 2, 1, 9], [1, 2]),
+            ([3, 2, 6, 1], [2, 1]),
+            ([2, 2, 9, 9], [3, 3]),
+            ([4, 3, 5, 6], [1, 1]), // the last block: batch norm + ReLU only
+            ([1, 1, 2, 2], [2, 2]),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let f = run(dims, window, k as u64, true);
+            let g = run(dims, window, k as u64, false);
+            for i in 0..f.len() {
+                assert_eq!(f[i].len(), g[i].len(), "{dims:?} {window:?} {}", what[i]);
+                for (j, (a, b)) in f[i].iter().zip(&g[i]).enumerate() {
+                    assert!(
+                        (a - b).abs() <= 1e-4 * (1.0 + b.abs()),
+                        "{dims:?} {window:?} {}[{j}]: fused {a} vs burn {b}",
+                        what[i]
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_window_with_nothing_above_zero_pools_to_zero_and_passes_no_gradient() {
+        let dev = Device::flex().autodiff();
+        let mut bn = BatchNormConfig::new(1).init(&dev);
+        // β = −10 pushes every normalised value below zero.
+        bn.beta = bn
+            .beta
+            .map(|_| Tensor::from_data(TensorData::new(vec![-10.0f32], [1]), &dev).require_grad());
+        let x = Tensor::<4>::from_data(
+            TensorData::new(
+                vec![1.0f32, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0],
+                [1, 1, 2, 4],
+            ),
+            &dev,
+        )
+        .require_grad();
+        let y = forward(&bn, x.clone(), [2, 2]);
+        assert_eq!(v(y.clone().inner()), vec![0.0, 0.0]);
+        let g = y.sum().backward();
+        assert!(v(x.grad(&g).unwrap()).iter().all(|d| *d == 0.0));
+        assert_eq!(v(bn.beta.val().grad(&g).unwrap()), vec![0.0]);
+    }
+}
