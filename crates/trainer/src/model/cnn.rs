@@ -71,10 +71,14 @@ impl KwsCnn {
         let mut x = x;
         for b in &self.blocks {
             x = super::fastconv::forward(&b.conv, x); // [B, C, H, W]
-            // Training on burn-flex: batch norm, ReLU and pool as one op.
+            // On burn-flex: batch norm, ReLU and pool as one op, in training and at inference.
             let window = b.pool.as_ref().map_or([1, 1], |p| p.kernel_size);
             if super::fastblock::applies(&b.norm, &x, window) {
                 x = super::fastblock::forward(&b.norm, x, window); // [B, C, H/2, W/2]
+                continue;
+            }
+            if super::fastblock::applies_inference(&x, window) {
+                x = super::fastblock::forward_inference(&b.norm, x, window);
                 continue;
             }
             x = super::fastbn::forward(&b.norm, x);

@@ -46,6 +46,14 @@ pub trait FastBlockOps: Backend {
         epsilon: f64,
         window: [usize; 2],
     ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>);
+    /// `max_pool(relu(x · scale + shift))` with one scale and shift per channel: the block at
+    /// inference (batch norm with its running statistics). Not differentiated.
+    fn fast_affine_relu_pool(
+        x: FloatTensor<Self>,
+        scale: FloatTensor<Self>,
+        shift: FloatTensor<Self>,
+        window: [usize; 2],
+    ) -> FloatTensor<Self>;
 }
 
 /// Per-channel scale `γ / σ` and shift `β − μ·γ / σ`.
@@ -102,6 +110,85 @@ fn masked_sums(g: &[f32], a: &[u8], x: &[f32], m: f32, iv: f32) -> (f64, f64) {
     (t1, t2)
 }
 
+/// `max_pool(relu(x · sc + sh))` of every plane of `xs` (`[B, C, H, W]`) into `y`, with the
+/// per-channel `(sc, sh)` of `ss`; with `KEEP`, also each maximum's position code into `at`
+/// and its input value into `raw` (otherwise they may be empty).
+#[allow(clippy::too_many_arguments)]
+fn pool_planes<const KEEP: bool>(
+    xs: &[f32],
+    [_, c, h, w]: [usize; 4],
+    [kh, kw]: [usize; 2],
+    ss: &[(f32, f32)],
+    y: &mut [f32],
+    at: &mut [u8],
+    raw: &mut [f32],
+) {
+    let (ho, wo) = (h / kh, w / kw);
+    let per = (ho * wo).max(1);
+    let plane_of = |k: usize| &xs[k * h * w..][..h * w];
+    let run = |k: usize, yo: &mut [f32], ao: &mut [u8], ro: &mut [f32]| {
+        let (sc, sh) = ss[k % c];
+        let plane = plane_of(k);
+        if [kh, kw] == [1, 1] {
+            for (q, (o, &x)) in yo.iter_mut().zip(plane).enumerate() {
+                let v = x * sc + sh;
+                let gt = v > 0.0;
+                *o = if gt { v } else { 0.0 };
+                if KEEP {
+                    ao[q] = if gt { 0 } else { NONE };
+                    ro[q] = x;
+                }
+            }
+            return;
+        }
+        for oh in 0..ho {
+            let rows = &plane[oh * kh * w..];
+            let yr = &mut yo[oh * wo..][..wo];
+            let (ar, rr): (&mut [u8], &mut [f32]) = if KEEP {
+                (&mut ao[oh * wo..][..wo], &mut ro[oh * wo..][..wo])
+            } else {
+                (&mut [], &mut [])
+            };
+            if [kh, kw] == [2, 2] {
+                let r = [&rows[..w], &rows[w..2 * w]];
+                pool_2x2_rows::<KEEP, KEEP>(r, yr, ar, rr, (sc, sh), (0.0, NONE));
+                continue;
+            }
+            for ow in 0..wo {
+                // ReLU as the starting maximum: only values > 0 can win.
+                let (mut best, mut pos, mut bx) = (0.0f32, NONE, 0.0f32);
+                for i in 0..kh {
+                    let row = &rows[i * w + ow * kw..][..kw];
+                    for (j, &x) in row.iter().enumerate() {
+                        let v = x * sc + sh;
+                        // Selects, not branches (the comparison is a coin toss).
+                        let gt = v > best;
+                        best = if gt { v } else { best };
+                        pos = if gt { (i * kw + j) as u8 } else { pos };
+                        bx = if gt { x } else { bx };
+                    }
+                }
+                yr[ow] = best;
+                if KEEP {
+                    ar[ow] = pos;
+                    rr[ow] = bx;
+                }
+            }
+        }
+    };
+    if KEEP {
+        y.par_chunks_mut(per)
+            .zip(at.par_chunks_mut(per))
+            .zip(raw.par_chunks_mut(per))
+            .enumerate()
+            .for_each(|(k, ((yo, ao), ro))| run(k, yo, ao, ro));
+    } else {
+        y.par_chunks_mut(per)
+            .enumerate()
+            .for_each(|(k, yo)| run(k, yo, &mut [], &mut []));
+    }
+}
+
 /// The forward on raw data: pooled output, mean, variance and the positions of the maxima.
 fn forward_raw(
     x: &FlexTensor,
@@ -122,55 +209,7 @@ fn forward_raw(
     let mut y = vec![0.0f32; b * c * per];
     let mut at = vec![NONE; b * c * per];
     let mut raw = vec![0.0f32; b * c * per];
-    y.par_chunks_mut(per.max(1))
-        .zip(at.par_chunks_mut(per.max(1)))
-        .zip(raw.par_chunks_mut(per.max(1)))
-        .enumerate()
-        .for_each(|(k, ((yo, ao), ro))| {
-            let (sc, sh) = ss[k % c];
-            let plane = &xs[k * h * w..][..h * w];
-            if [kh, kw] == [1, 1] {
-                for (((o, a), r), &x) in yo.iter_mut().zip(ao.iter_mut()).zip(ro).zip(plane) {
-                    let v = x * sc + sh;
-                    let gt = v > 0.0;
-                    *o = if gt { v } else { 0.0 };
-                    *a = if gt { 0 } else { NONE };
-                    *r = x;
-                }
-                return;
-            }
-            for oh in 0..ho {
-                let rows = &plane[oh * kh * w..];
-                let (yr, ar, rr) = (
-                    &mut yo[oh * wo..][..wo],
-                    &mut ao[oh * wo..][..wo],
-                    &mut ro[oh * wo..][..wo],
-                );
-                if [kh, kw] == [2, 2] {
-                    let r = [&rows[..w], &rows[w..2 * w]];
-                    pool_2x2_rows::<true>(r, yr, ar, rr, (sc, sh), (0.0, NONE));
-                    continue;
-                }
-                for ow in 0..wo {
-                    // ReLU as the starting maximum: only values > 0 can win.
-                    let (mut best, mut pos, mut bx) = (0.0f32, NONE, 0.0f32);
-                    for i in 0..kh {
-                        let row = &rows[i * w + ow * kw..][..kw];
-                        for (j, &x) in row.iter().enumerate() {
-                            let v = x * sc + sh;
-                            // Selects, not branches (the comparison is a coin toss).
-                            let gt = v > best;
-                            best = if gt { v } else { best };
-                            pos = if gt { (i * kw + j) as u8 } else { pos };
-                            bx = if gt { x } else { bx };
-                        }
-                    }
-                    yr[ow] = best;
-                    ar[ow] = pos;
-                    rr[ow] = bx;
-                }
-            }
-        });
+    pool_planes::<true>(xs, [b, c, h, w], [kh, kw], &ss, &mut y, &mut at, &mut raw);
     (
         flex_tensor(y, &[b, c, ho, wo]),
         flex_tensor(mean, &[c]),
@@ -184,7 +223,38 @@ fn forward_raw(
     )
 }
 
+/// The block at inference on raw data.
+fn inference_raw(
+    x: &FlexTensor,
+    scale: &FlexTensor,
+    shift: &FlexTensor,
+    window: [usize; 2],
+) -> FlexTensor {
+    let x = x.to_contiguous();
+    let (scale, shift) = (scale.to_contiguous(), shift.to_contiguous());
+    let s = x.layout().shape();
+    let dims = [s[0], s[1], s[2], s[3]];
+    let (ho, wo) = (dims[2] / window[0], dims[3] / window[1]);
+    let ss: Vec<(f32, f32)> = slice(&scale)
+        .iter()
+        .copied()
+        .zip(slice(&shift).iter().copied())
+        .collect();
+    let mut y = vec![0.0f32; dims[0] * dims[1] * ho * wo];
+    pool_planes::<false>(slice(&x), dims, window, &ss, &mut y, &mut [], &mut []);
+    flex_tensor(y, &[dims[0], dims[1], ho, wo])
+}
+
 impl FastBlockOps for Flex {
+    fn fast_affine_relu_pool(
+        x: FlexTensor,
+        scale: FlexTensor,
+        shift: FlexTensor,
+        window: [usize; 2],
+    ) -> FlexTensor {
+        inference_raw(&x, &scale, &shift, window)
+    }
+
     fn fast_bn_relu_pool(
         x: FlexTensor,
         gamma: FlexTensor,
@@ -317,6 +387,21 @@ fn backward_raw(
 }
 
 impl<C: CheckpointStrategy> FastBlockOps for Autodiff<Flex, C> {
+    /// Not tracked: [`forward_inference`] runs it on tensors without autodiff only.
+    fn fast_affine_relu_pool(
+        x: FloatTensor<Self>,
+        scale: FloatTensor<Self>,
+        shift: FloatTensor<Self>,
+        window: [usize; 2],
+    ) -> FloatTensor<Self> {
+        Self::from_inner(inference_raw(
+            &x.into_primitive(),
+            &scale.into_primitive(),
+            &shift.into_primitive(),
+            window,
+        ))
+    }
+
     fn fast_bn_relu_pool(
         x: FloatTensor<Self>,
         gamma: FloatTensor<Self>,
@@ -354,6 +439,34 @@ pub fn applies(bn: &BatchNorm, x: &Tensor<4>, window: [usize; 2]) -> bool {
         && window[0] * window[1] < NONE as usize
         && on_flex_f32(x)
         && !super::fastconv::is_generic()
+}
+
+/// Whether [`forward_inference`] runs the fused op (inference on burn-flex without autodiff,
+/// randommix's kernels selected, a window of at most 254 cells).
+pub fn applies_inference(x: &Tensor<4>, window: [usize; 2]) -> bool {
+    !x.device().is_autodiff()
+        && window[0] >= 1
+        && window[1] >= 1
+        && window[0] * window[1] < NONE as usize
+        && on_flex_f32(x)
+        && !super::fastconv::is_generic()
+}
+
+/// `max_pool(relu(bn(x)))` at inference (batch norm with its running statistics, as one scale
+/// and shift per channel computed on `C` values) in one pass. Call only where
+/// [`applies_inference`] holds.
+pub fn forward_inference(bn: &BatchNorm, x: Tensor<4>, window: [usize; 2]) -> Tensor<4> {
+    let dev = x.device();
+    let mean = bn.running_mean.value().to_device(&dev);
+    let var = bn.running_var.value().to_device(&dev);
+    let scale = bn.gamma.val().div(var.add_scalar(bn.epsilon).sqrt());
+    let shift = bn.beta.val().sub(mean.mul(scale.clone()));
+    Tensor::from_dispatch(<Dispatch as FastBlockOps>::fast_affine_relu_pool(
+        x.into_dispatch(),
+        scale.into_dispatch(),
+        shift.into_dispatch(),
+        window,
+    ))
 }
 
 /// `max_pool(relu(bn(x)))` with a `window` = stride max-pool (`[1, 1]`: none), with the same
@@ -463,6 +576,52 @@ mod tests {
                         what[i]
                     );
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn inference_equals_burns_layers_with_running_statistics() {
+        let dev = Device::flex();
+        for (k, (dims, window)) in [
+            ([2, 3, 8, 10], [2, 2]),
+            ([1, 4, 5, 7], [2, 2]),
+            ([2, 2, 6, 9], [3, 3]),
+            ([3, 2, 4, 5], [1, 1]),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(10 + k as u64);
+            let mut r = |n: usize, lo: f32, hi: f32| -> Vec<f32> {
+                (0..n).map(|_| rng.random_range(lo..hi)).collect()
+            };
+            let c = dims[1];
+            let mut bn = BatchNormConfig::new(c).init(&dev);
+            let t = |v: Vec<f32>| Tensor::<1>::from_data(TensorData::new(v, [c]), &dev);
+            bn.gamma = bn.gamma.map(|_| t(r(c, -2.0, 3.0)));
+            bn.beta = bn.beta.map(|_| t(r(c, -1.0, 1.0)));
+            bn.running_mean.update(t(r(c, -1.0, 1.0)));
+            bn.running_var.update(t(r(c, 0.1, 4.0)));
+            let n: usize = dims.iter().product();
+            let x = Tensor::<4>::from_data(TensorData::new(r(n, -3.0, 3.0), dims), &dev);
+            assert!(applies_inference(&x, window));
+            let ours = v(forward_inference(&bn, x.clone(), window));
+            let y = burn::tensor::activation::relu(bn.forward(x));
+            let burns = v(if window == [1, 1] {
+                y
+            } else {
+                MaxPool2dConfig::new(window)
+                    .with_strides(window)
+                    .init()
+                    .forward(y)
+            });
+            assert_eq!(ours.len(), burns.len());
+            for (i, (a, b)) in ours.iter().zip(&burns).enumerate() {
+                assert!(
+                    (a - b).abs() <= 1e-5 * (1.0 + b.abs()),
+                    "{dims:?} {window:?}[{i}]: {a} vs {b}"
+                );
             }
         }
     }

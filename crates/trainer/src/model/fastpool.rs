@@ -48,7 +48,7 @@ fn forward_raw(x: &FlexTensor, kh: usize, kw: usize) -> (FlexTensor, Vec<u8>, [u
                 for oh in 0..ho {
                     let (r0, r1) = (&plane[2 * oh * w..][..w], &plane[(2 * oh + 1) * w..][..w]);
                     let (y, a) = (&mut yo[oh * wo..][..wo], &mut io[oh * wo..][..wo]);
-                    pool_2x2_rows::<false>(
+                    pool_2x2_rows::<true, false>(
                         [r0, r1],
                         y,
                         a,
@@ -84,12 +84,13 @@ fn forward_raw(x: &FlexTensor, kh: usize, kw: usize) -> (FlexTensor, Vec<u8>, [u
 }
 
 /// One row of 2 × 2 windows over the rows `r0` and `r1`: `y[i]` gets the maximum of
-/// `v·scale + shift` over window `i` (columns `2i`, `2i + 1`), `at[i]` its position (0, 1 in
-/// `r0`, 2, 3 in `r1`; the first on ties), or `floor` and its code where no value exceeds it;
-/// with `KEEP`, `raw[i]` gets the input value `v` at the maximum (that of position 0 where
-/// none). Written for the compiler to vectorise (selects on fixed-size windows).
+/// `v·scale + shift` over window `i` (columns `2i`, `2i + 1`), or `floor` where no value
+/// exceeds it; with `AT`, `at[i]` gets the maximum's position (0, 1 in `r0`, 2, 3 in `r1`; the
+/// first on ties; `floor_at` where none); with `RAW`, `raw[i]` gets the input value `v` at the
+/// maximum (that of position 0 where none). Slices not asked for may be empty. Written for the
+/// compiler to vectorise (selects on fixed-size windows).
 #[inline(always)]
-pub(super) fn pool_2x2_rows<const KEEP: bool>(
+pub(super) fn pool_2x2_rows<const AT: bool, const RAW: bool>(
     [r0, r1]: [&[f32]; 2],
     y: &mut [f32],
     at: &mut [u8],
@@ -98,8 +99,9 @@ pub(super) fn pool_2x2_rows<const KEEP: bool>(
     (floor, floor_at): (f32, u8),
 ) {
     let n = y.len();
-    let (r0, r1, at) = (&r0[..2 * n], &r1[..2 * n], &mut at[..n]);
-    let raw = if KEEP { &mut raw[..n] } else { raw };
+    let (r0, r1) = (&r0[..2 * n], &r1[..2 * n]);
+    let at = if AT { &mut at[..n] } else { at };
+    let raw = if RAW { &mut raw[..n] } else { raw };
     for i in 0..n {
         let x = [r0[2 * i], r0[2 * i + 1], r1[2 * i], r1[2 * i + 1]];
         let (mut best, mut pos, mut bx) = (floor, floor_at, x[0]);
@@ -111,8 +113,10 @@ pub(super) fn pool_2x2_rows<const KEEP: bool>(
             bx = if gt { xj } else { bx };
         }
         y[i] = best;
-        at[i] = pos;
-        if KEEP {
+        if AT {
+            at[i] = pos;
+        }
+        if RAW {
             raw[i] = bx;
         }
     }
