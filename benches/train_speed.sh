@@ -14,7 +14,7 @@ for t in 1 2; do
     g=0; [ $k = generic ] && g=1
     RANDOMMIX_GENERIC_KERNELS=$g RAYON_NUM_THREADS=$t "$B" --bench --warm-up-time 2 --measurement-time 8 2>&1 \
       | tee -a "${RAW:-/dev/null}" \
-      | awk -v t=$t -v k=$k '/^(train_step|inference)\//{name=$1} /thrpt:/ && name != "" {gsub(/\[/,""); print t, k, name, $4; name=""}' >> "$out"
+      | awk -v t=$t -v k=$k '/^(train_step|inference)\//{name=$1} /thrpt:/ && name != "" {gsub(/\[/,""); v=$4; if ($5 ~ /^K/) v*=1000; if ($5 ~ /^M/) v*=1e6; print t, k, name, v; name=""}' >> "$out"
   done
   "$PY" ../shared/peers/bench_train.py --threads $t --steps 40 | awk -v t=$t '
     /torch_train/{for(i=1;i<=NF;i++) if($i=="samples/s") print t, "torch", "train_step/reference_b64", $(i-1)}
