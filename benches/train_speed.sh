@@ -22,13 +22,16 @@ for t in 1 2; do
   "$PY" benches/peers_train_default.py --threads $t --steps 40 | awk -v t=$t '
     /torch_default_train/{print t, "torch", "train_step/default_b64", $2}
     /torch_default_infer/{print t, "torch", "inference/default_b64", $2}' >> "$out"
+  "$PY" benches/peers_train_bcresnet.py --threads $t --steps 40 | awk -v t=$t '
+    /torch_bcresnet_train/{print t, "torch", "train_step/bcresnet1_b64", $2}
+    /torch_bcresnet_infer/{print t, "torch", "inference/bcresnet1_b64", $2}' >> "$out"
 done
 echo
 echo "| threads | measure | net | randommix (fast kernels) | randommix (burn generic) | PyTorch | fast / PyTorch | generic / PyTorch |"
 echo "|---|---|---|---|---|---|---|---|"
 awk '{v[$1" "$3" "$2]=$4; key[$1" "$3]=1}
   END {for (k in key) {split(k, a, " "); split(a[2], b, "/"); f=v[k" fast"]; g=v[k" generic"]; p=v[k" torch"];
-    # Nets without a PyTorch twin (bcresnet1) get no ratio.
+    # A net without a PyTorch figure gets no ratio.
     pt = (p > 0) ? sprintf("%.0f", p) : "–"; rf = (p > 0) ? sprintf("%.2f×", f/p) : "–"; rg = (p > 0) ? sprintf("%.2f×", g/p) : "–"
     printf "| %s | %s | %s | %.0f | %.0f | %s | %s | %s |\n", a[1], (b[1]=="train_step"?"training samples/s":"inference clips/s"), b[2], f, g, pt, rf, rg}}' "$out" | sort
 [ -z "$OUT_TABLE" ] && rm -f "$out"

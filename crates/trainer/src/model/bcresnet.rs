@@ -29,7 +29,7 @@ use burn::tensor::activation::{relu, silu};
 use burn::tensor::{Device, Tensor};
 
 use super::ModelConfig;
-use super::fastconv;
+use super::{fastblock, fastbn, fastconv};
 
 /// Sub-bands of SubSpectral normalisation (the paper's S = 5).
 const SUB_BANDS: usize = 5;
@@ -59,10 +59,10 @@ impl SubSpectralNorm {
         let [b, c, f, t] = x.dims();
         let s = self.sub_bands;
         if s == 1 {
-            return self.norm.forward(x);
+            return fastbn::forward(&self.norm, x);
         }
         let x = x.reshape([b, c * s, f / s, t]);
-        self.norm.forward(x).reshape([b, c, f, t])
+        fastbn::forward(&self.norm, x).reshape([b, c, f, t])
     }
 }
 
@@ -126,17 +126,19 @@ impl BcResBlock {
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let (x, shortcut) = match (&self.transition_conv, &self.transition_norm) {
-            (Some(conv), Some(norm)) => (relu(norm.forward(fastconv::forward(conv, x))), None),
+            (Some(conv), Some(norm)) => {
+                (fastblock::bn_relu(norm, fastconv::forward(conv, x)), None)
+            }
             _ => (x.clone(), Some(x)),
         };
         let f2 = self
             .freq_norm
             .forward(fastconv::forward(&self.freq_conv, x)); // [B, C, F', T]
         let pooled = f2.clone().mean_dim(2); // [B, C, 1, T]
-        let f1 = silu(
-            self.time_norm
-                .forward(fastconv::forward(&self.time_conv, pooled)),
-        );
+        let f1 = silu(fastbn::forward(
+            &self.time_norm,
+            fastconv::forward(&self.time_conv, pooled),
+        ));
         let f1 = self
             .dropout
             .forward(fastconv::forward(&self.point_conv, f1)); // [B, C, 1, T]
@@ -211,12 +213,12 @@ impl BcResNet {
     /// - input: `[B, 1, mels, frames]`
     /// - output: `[B, classes]`
     pub fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let mut x = relu(self.stem_norm.forward(fastconv::forward(&self.stem, x))); // [B, 16τ, F/2, T]
+        let mut x = fastblock::bn_relu(&self.stem_norm, fastconv::forward(&self.stem, x)); // [B, 16τ, F/2, T]
         for b in &self.blocks {
             x = b.forward(x);
         }
         let x = fastconv::forward(&self.head_dw, x); // [B, 20τ, 1, T]
-        let x = relu(self.head_norm.forward(fastconv::forward(&self.head_pw, x))); // [B, 32τ, 1, T]
+        let x = fastblock::bn_relu(&self.head_norm, fastconv::forward(&self.head_pw, x)); // [B, 32τ, 1, T]
         let x = x.mean_dim(3); // [B, 32τ, 1, 1]
         let x = fastconv::forward(&self.classifier, x); // [B, classes, 1, 1]
         x.flatten::<2>(1, 3)

@@ -469,6 +469,18 @@ pub fn forward_inference(bn: &BatchNorm, x: Tensor<4>, window: [usize; 2]) -> Te
     ))
 }
 
+/// `relu(bn(x))`: the fused op in training or at inference where it applies, batch norm's
+/// own kernels and a ReLU elsewhere.
+pub fn bn_relu(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
+    if applies(bn, &x, [1, 1]) {
+        forward(bn, x, [1, 1])
+    } else if applies_inference(&x, [1, 1]) {
+        forward_inference(bn, x, [1, 1])
+    } else {
+        burn::tensor::activation::relu(super::fastbn::forward(bn, x))
+    }
+}
+
 /// `max_pool(relu(bn(x)))` with a `window` = stride max-pool (`[1, 1]`: none), with the same
 /// statistics and running-state updates as burn's training path. Call only where
 /// [`applies`] holds.
