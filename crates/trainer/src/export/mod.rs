@@ -12,9 +12,11 @@
 //! - `GlobalAveragePool`, `Flatten`, `Gemm` (the linear head);
 //! - output `logits`, `[N, classes]`; softmax gives the class probabilities.
 //!
-//! Only the plain CNN (`--model cnn`, the default) is exported; BC-ResNet is refused with an
-//! error that says so.
+//! BC-ResNet (`--model bcresnet`) is exported the same way around its own layers
+//! ([`bcresnet`]: grouped and dilated `Conv`, SubSpectral norm as `Mul` + `Add`, SiLU as
+//! `Sigmoid` + `Mul`, `ReduceMean`).
 
+mod bcresnet;
 mod proto;
 
 use std::path::{Path, PathBuf};
@@ -27,7 +29,7 @@ use crate::io::atomic_write_bytes;
 use crate::model::{CnnParts, KwsModel};
 use crate::run::LoadedRun;
 use crate::run::RunPaths;
-use proto::{Attr, Dim, Graph, node, tensor, value_info};
+use proto::{Attr, Dim, Graph, Msg, node, tensor, value_info};
 
 /// The ONNX operator set the graph uses.
 pub const OPSET: i64 = 13;
@@ -113,44 +115,12 @@ fn fold(parts: &CnnParts) -> Vec<Folded> {
         .collect()
 }
 
-/// The ONNX bytes of a loaded run, and the number of nodes.
-pub fn onnx_bytes(run: &LoadedRun) -> Result<(Vec<u8>, usize), TrainError> {
-    let run_dir = || {
-        run.checkpoint
-            .parent()
-            .map_or_else(|| run.checkpoint.clone(), Path::to_path_buf)
-    };
-    let KwsModel::Cnn(cnn) = &run.model else {
-        return Err(TrainError::RunDir {
-            path: run_dir(),
-            problem: "is a BC-ResNet run; ONNX export supports the plain CNN (--model cnn) only"
-                .into(),
-        });
-    };
-    let parts = cnn.parts();
-    let cfg = run
-        .config
-        .model
-        .as_ref()
-        .ok_or_else(|| TrainError::RunDir {
-            path: run_dir(),
-            problem: "has no model section in its config.json".into(),
-        })?;
-    let mut nodes = Vec::new();
-    let mut inits = vec![
-        tensor("norm_mean", &[], &[run.norm.mean]),
-        tensor("norm_std", &[], &[run.norm.std]),
-    ];
-    nodes.push(node(
-        "Sub",
-        "centre",
-        &["logmel", "norm_mean"],
-        &["centred"],
-        &[],
-    ));
-    nodes.push(node("Div", "scale", &["centred", "norm_std"], &["x0"], &[]));
-    let mut cur = "x0".to_string();
-    for (k, f) in fold(&parts).into_iter().enumerate() {
+/// The plain CNN's graph from the normalised input `x` to `logits`: nodes, initializers and
+/// the number of classes.
+fn cnn_graph(parts: &CnnParts, x: &str) -> (Vec<Msg>, Vec<Msg>, usize) {
+    let (mut nodes, mut inits) = (Vec::new(), Vec::new());
+    let mut cur = x.to_string();
+    for (k, f) in fold(parts).into_iter().enumerate() {
         let Folded {
             weight: w,
             dims,
@@ -219,6 +189,48 @@ pub fn onnx_bytes(run: &LoadedRun) -> Result<(Vec<u8>, usize), TrainError> {
         &["logits"],
         &[],
     ));
+    (nodes, inits, n_classes)
+}
+
+/// The ONNX bytes of a loaded run, and the number of nodes.
+pub fn onnx_bytes(run: &LoadedRun) -> Result<(Vec<u8>, usize), TrainError> {
+    let run_dir = || {
+        run.checkpoint
+            .parent()
+            .map_or_else(|| run.checkpoint.clone(), Path::to_path_buf)
+    };
+    let cfg = run
+        .config
+        .model
+        .as_ref()
+        .ok_or_else(|| TrainError::RunDir {
+            path: run_dir(),
+            problem: "has no model section in its config.json".into(),
+        })?;
+    let mut nodes = Vec::new();
+    let mut inits = vec![
+        tensor("norm_mean", &[], &[run.norm.mean]),
+        tensor("norm_std", &[], &[run.norm.std]),
+    ];
+    nodes.push(node(
+        "Sub",
+        "centre",
+        &["logmel", "norm_mean"],
+        &["centred"],
+        &[],
+    ));
+    nodes.push(node("Div", "scale", &["centred", "norm_std"], &["x0"], &[]));
+    let (more, more_inits, n_classes) = match &run.model {
+        KwsModel::Cnn(cnn) => cnn_graph(&cnn.parts(), "x0"),
+        KwsModel::BcResNet(net) => {
+            let parts = net.parts();
+            let n_classes = parts.classifier.dims[0];
+            let (n, i) = bcresnet::graph(&parts, "x0", cfg.n_mels);
+            (n, i, n_classes)
+        }
+    };
+    nodes.extend(more);
+    inits.extend(more_inits);
     let n_nodes = nodes.len();
     let graph = Graph {
         nodes,

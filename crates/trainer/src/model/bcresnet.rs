@@ -29,6 +29,7 @@ use burn::tensor::activation::{relu, silu};
 use burn::tensor::{Device, Tensor};
 
 use super::ModelConfig;
+use super::parts::{ConvParts, NormParts, conv_parts, norm_parts};
 use super::{fastblock, fastbn, fastconv};
 
 /// Sub-bands of SubSpectral normalisation (the paper's S = 5).
@@ -222,5 +223,67 @@ impl BcResNet {
         let x = x.mean_dim(3); // [B, 32τ, 1, 1]
         let x = fastconv::forward(&self.classifier, x); // [B, classes, 1, 1]
         x.flatten::<2>(1, 3)
+    }
+}
+
+/// One block of a [`BcResNet`] as plain data (for export).
+#[derive(Debug, Clone)]
+pub struct BcBlockParts {
+    /// The 1 × 1 convolution + batch norm (+ ReLU) where the channels change; `None`: an
+    /// identity shortcut is added before the last ReLU instead.
+    pub transition: Option<(ConvParts, NormParts)>,
+    /// The depthwise 3 × 1 frequency convolution.
+    pub freq: ConvParts,
+    /// Its SubSpectral norm: a batch norm over `C × sub_bands` channels, channel `c · S + s`
+    /// normalising band `s` of `S` equal frequency bands of channel `c`.
+    pub freq_norm: NormParts,
+    /// `S` (1: a plain batch norm).
+    pub sub_bands: usize,
+    /// The depthwise 1 × 3 time convolution and its batch norm (then SiLU).
+    pub time: (ConvParts, NormParts),
+    /// The 1 × 1 convolution after it.
+    pub point: ConvParts,
+}
+
+/// A [`BcResNet`] as plain data: stem, blocks, head.
+#[derive(Debug, Clone)]
+pub struct BcResNetParts {
+    /// The 5 × 5 stem and its batch norm (then ReLU).
+    pub stem: (ConvParts, NormParts),
+    /// The blocks in order.
+    pub blocks: Vec<BcBlockParts>,
+    /// The depthwise head over the remaining bands.
+    pub head_dw: ConvParts,
+    /// The 1 × 1 head convolution and its batch norm (then ReLU, then an average over time).
+    pub head_pw: (ConvParts, NormParts),
+    /// The 1 × 1 classifier (with bias).
+    pub classifier: ConvParts,
+}
+
+impl BcResNet {
+    /// The trained parameters as plain data (what [`crate::export`] writes).
+    pub fn parts(&self) -> BcResNetParts {
+        BcResNetParts {
+            stem: (conv_parts(&self.stem), norm_parts(&self.stem_norm)),
+            blocks: self
+                .blocks
+                .iter()
+                .map(|b| BcBlockParts {
+                    transition: b
+                        .transition_conv
+                        .as_ref()
+                        .zip(b.transition_norm.as_ref())
+                        .map(|(c, n)| (conv_parts(c), norm_parts(n))),
+                    freq: conv_parts(&b.freq_conv),
+                    freq_norm: norm_parts(&b.freq_norm.norm),
+                    sub_bands: b.freq_norm.sub_bands,
+                    time: (conv_parts(&b.time_conv), norm_parts(&b.time_norm)),
+                    point: conv_parts(&b.point_conv),
+                })
+                .collect(),
+            head_dw: conv_parts(&self.head_dw),
+            head_pw: (conv_parts(&self.head_pw), norm_parts(&self.head_norm)),
+            classifier: conv_parts(&self.classifier),
+        }
     }
 }

@@ -20,14 +20,16 @@ pub mod fastbn;
 pub mod fastconv;
 mod fastdw;
 pub mod fastpool;
+mod parts;
 
 use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use serde::{Deserialize, Serialize};
 
 pub use backend::Backend;
-pub use bcresnet::BcResNet;
+pub use bcresnet::{BcBlockParts, BcResNet, BcResNetParts};
 pub use cnn::{BlockParts, CnnParts, ConvBlock, KwsCnn};
+pub use parts::{ConvParts, NormParts};
 
 /// Which network [`ModelConfig`] builds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
