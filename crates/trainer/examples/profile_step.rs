@@ -7,7 +7,7 @@
 //! ```
 //!
 //! `reference` is the conv 32-64-64 network of `../shared/peers/bench_train.py`; `default` is
-//! randommix's default network. Times are medians of 7 repetitions, in milliseconds per batch.
+//! randommix's default network; `bcresnet1` times BC-ResNet-1's whole step only. Times are medians of 7 repetitions, in milliseconds per batch.
 
 use std::time::Instant;
 
@@ -62,6 +62,10 @@ fn main() {
         cfg.channels = vec![32, 64, 64];
         cfg.dropout = 0.0;
     }
+    // `bcresnet1`: the whole step only (the per-layer rows are the CNN's).
+    if which == "bcresnet1" {
+        cfg = ModelConfig::bcresnet(12, 40, 101, 1);
+    }
     let batch = 64;
     let dev = Device::flex().autodiff();
     dev.seed(0);
@@ -104,7 +108,7 @@ fn main() {
         batch as f64 / generic * 1e3
     );
     println!("| of which AdamW step (last repetition) | | | {opt_ms:.1} | |");
-    if std::env::args().nth(2).as_deref() == Some("step") {
+    if std::env::args().nth(2).as_deref() == Some("step") || which == "bcresnet1" {
         return;
     }
     println!("| op | shape | forward | fwd+bwd (ours) | fwd+bwd (burn generic) |");
