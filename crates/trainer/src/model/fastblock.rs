@@ -80,10 +80,13 @@ struct Saved {
 }
 
 /// The gradient `g` of a pooled cell if its maximum passed ReLU (code `a` ≠ [`NONE`]), else 0;
-/// a multiply, not a branch.
+/// a multiply by 1 or 0 computed with integer arithmetic (`(a + 1) >> 8` is 1 only for
+/// `NONE` = 255), which the compiler keeps as vector arithmetic: written as `a != NONE` it
+/// became a branch per cell, a coin toss on activations.
 #[inline(always)]
 fn passed(g: f32, a: u8) -> f32 {
-    g * f32::from(u8::from(a != NONE))
+    const { assert!(NONE == 255) };
+    g * ((((a as u32) + 1) >> 8) ^ 1) as f32
 }
 
 /// `(Σ g', Σ g'·(x − m)·iv)` with `g' = passed(g, a)`, over equal-length slices: eight
