@@ -14,7 +14,7 @@ classifier. Soft-target cross-entropy; AdamW lr 1e-3. Prints the parameter count
 batch norms' running statistics, which burn counts as parameters: it must equal randommix's
 (11,648 for τ = 1: 9,232 trained + 2,416 running statistics).
 """
-import argparse, os, time
+import argparse, os
 ap = argparse.ArgumentParser()
 ap.add_argument("--batch", type=int, default=64); ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--steps", type=int, default=30); ap.add_argument("--width", type=int, default=1)
@@ -22,6 +22,7 @@ ap.add_argument("--dropout", type=float, default=0.2)
 a = ap.parse_args()
 os.environ["OMP_NUM_THREADS"] = str(a.threads)
 import torch, torch.nn as nn, torch.nn.functional as F
+from peers_timing import time_net
 torch.set_num_threads(a.threads); torch.manual_seed(0)
 
 SUB_BANDS = 5
@@ -92,29 +93,4 @@ net = BcResNet(a.width, dropout=a.dropout)
 stats = sum(2 * m.num_features for m in net.modules() if isinstance(m, nn.BatchNorm2d))
 trained = sum(p.numel() for p in net.parameters())
 print(f"torch_bcresnet_params: {trained + stats} ({trained} trained + {stats} running statistics)")
-opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
-x = torch.randn(a.batch, 1, 40, 101); t = torch.softmax(torch.randn(a.batch, 12), dim=1)
-
-
-def step():
-    opt.zero_grad()
-    loss = -(t * torch.log_softmax(net(x), dim=1)).sum(1).mean()
-    loss.backward(); opt.step()
-
-
-for _ in range(5):
-    step()
-t0 = time.perf_counter()
-for _ in range(a.steps):
-    step()
-dt = time.perf_counter() - t0
-print(f"torch_bcresnet_train: {a.steps * a.batch / dt:.0f} samples/s (batch {a.batch}, {a.threads} thread(s))")
-net.eval()
-with torch.inference_mode():
-    for _ in range(3):
-        net(x)
-    t0 = time.perf_counter()
-    for _ in range(a.steps):
-        net(x)
-    dt = time.perf_counter() - t0
-print(f"torch_bcresnet_infer: {a.steps * a.batch / dt:.0f} clips/s")
+time_net(net, a.batch, a.threads, a.steps, "bcresnet")

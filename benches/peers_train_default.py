@@ -5,13 +5,14 @@ Net: conv3x3 (no bias) + BN + ReLU blocks with 16-32-64-64 channels, 2x2 max-poo
 block but the last, global average pool, dropout 0.2, linear(64->12); soft-target
 cross-entropy; AdamW lr 1e-3; input [B, 1, 40, 101].
 """
-import argparse, os, time
+import argparse, os
 ap = argparse.ArgumentParser()
 ap.add_argument("--batch", type=int, default=64); ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--steps", type=int, default=30)
 a = ap.parse_args()
 os.environ["OMP_NUM_THREADS"] = str(a.threads)
 import torch, torch.nn as nn
+from peers_timing import time_net
 torch.set_num_threads(a.threads); torch.manual_seed(0)
 
 layers, c_in = [], 1
@@ -22,29 +23,4 @@ for k, c in enumerate(chans):
         layers.append(nn.MaxPool2d(2))
     c_in = c
 net = nn.Sequential(*layers, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(0.2), nn.Linear(c_in, 12))
-opt = torch.optim.AdamW(net.parameters(), lr=1e-3)
-x = torch.randn(a.batch, 1, 40, 101); t = torch.softmax(torch.randn(a.batch, 12), dim=1)
-
-
-def step():
-    opt.zero_grad()
-    loss = -(t * torch.log_softmax(net(x), dim=1)).sum(1).mean()
-    loss.backward(); opt.step()
-
-
-for _ in range(5):
-    step()
-t0 = time.perf_counter()
-for _ in range(a.steps):
-    step()
-dt = time.perf_counter() - t0
-print(f"torch_default_train: {a.steps * a.batch / dt:.0f} samples/s (batch {a.batch}, {a.threads} thread(s))")
-net.eval()
-with torch.inference_mode():
-    for _ in range(3):
-        net(x)
-    t0 = time.perf_counter()
-    for _ in range(a.steps):
-        net(x)
-    dt = time.perf_counter() - t0
-print(f"torch_default_infer: {a.steps * a.batch / dt:.0f} clips/s")
+time_net(net, a.batch, a.threads, a.steps, "default")

@@ -27,7 +27,7 @@ use burn::nn::BatchNorm;
 use burn::tensor::Tensor;
 use rayon::prelude::*;
 
-use super::fastbn::{bcp, slice, stats, update_running};
+use super::fastbn::{backward_sums, bcp, slice, stats, update_running};
 use super::fastconv::{flex_tensor, on_flex_f32};
 use super::fastpool::pool_2x2_rows;
 
@@ -335,22 +335,11 @@ fn backward_raw(
     }
     // The gradient at batch norm's output is zero except at the maxima that passed ReLU: the
     // sums run over the pooled map (gradient, position code and the input at the maximum).
-    let sums: Vec<(f32, f32)> = (0..c)
-        .into_par_iter()
-        .map(|ci| {
-            let (mut sg, mut sgx) = (0.0f64, 0.0f64);
-            let (m, iv) = (mu[ci], inv[ci]);
-            for bi in 0..b {
-                let o = (bi * c + ci) * per;
-                let (g, a, r) = (&gs[o..][..per], &at[o..][..per], &raw[o..][..per]);
-                let (s1, s2) = masked_sums(g, a, r, m, iv);
-                sg += s1;
-                sgx += s2;
-            }
-            (sg as f32, sgx as f32)
-        })
-        .collect();
-    let (db, dg): (Vec<f32>, Vec<f32>) = sums.iter().copied().unzip();
+    let (db, dg) = backward_sums(c, b, |ci, bi| {
+        let o = (bi * c + ci) * per;
+        let (g, a, r) = (&gs[o..][..per], &at[o..][..per], &raw[o..][..per]);
+        masked_sums(g, a, r, mu[ci], inv[ci])
+    });
     let dx = want_dx.then(|| {
         let n = (b * p).max(1) as f32;
         let mut dx = vec![0.0f32; xs.len()];

@@ -170,6 +170,26 @@ impl Backward<Flex, 3> for BnBackward {
     }
 }
 
+/// Batch norm's two backward sums per channel, `(Σ g, Σ g·x̂)` as `(dβ, dγ)`: `part(channel,
+/// sample)` gives one sample's share; channels run in parallel, samples in order (f64), so the
+/// result does not depend on scheduling.
+pub(super) fn backward_sums(
+    c: usize,
+    b: usize,
+    part: impl Fn(usize, usize) -> (f64, f64) + Sync,
+) -> (Vec<f32>, Vec<f32>) {
+    (0..c)
+        .into_par_iter()
+        .map(|ci| {
+            let (s1, s2) = (0..b).fold((0.0f64, 0.0f64), |(s1, s2), bi| {
+                let (a1, a2) = part(ci, bi);
+                (s1 + a1, s2 + a2)
+            });
+            (s1 as f32, s2 as f32)
+        })
+        .unzip()
+}
+
 /// `dβ = Σ g`, `dγ = Σ g·x̂`, `dx = γ·σ⁻¹·(g − mean(g) − x̂·mean(g·x̂))`, per channel.
 fn backward_raw(
     x: &FlexTensor,
@@ -193,26 +213,15 @@ fn backward_raw(
     let inv: Vec<f32> = (0..c)
         .map(|ci| (1.0 / (va[ci] as f64 + eps).sqrt()) as f32)
         .collect();
-    let sums: Vec<(f32, f32)> = (0..c)
-        .into_par_iter()
-        .map(|ci| {
-            let (mut sg, mut sgx) = (0.0f64, 0.0f64);
-            let (m, iv) = (mu[ci], inv[ci]);
-            for bi in 0..b {
-                let o = (bi * c + ci) * p;
-                let (a, a2) = lane_sums(
-                    &gs[o..o + p],
-                    &xs[o..o + p],
-                    |g, _| g,
-                    |g, v| g * (v - m) * iv,
-                );
-                sg += a;
-                sgx += a2;
-            }
-            (sg as f32, sgx as f32)
-        })
-        .collect();
-    let (db, dg): (Vec<f32>, Vec<f32>) = sums.iter().copied().unzip();
+    let (db, dg) = backward_sums(c, b, |ci, bi| {
+        let (m, iv, o) = (mu[ci], inv[ci], (bi * c + ci) * p);
+        lane_sums(
+            &gs[o..o + p],
+            &xs[o..o + p],
+            |g, _| g,
+            |g, v| g * (v - m) * iv,
+        )
+    });
     let dx = want_dx.then(|| {
         let n = (b * p).max(1) as f32;
         let mut dx = vec![0.0f32; xs.len()];
