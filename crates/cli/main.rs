@@ -105,19 +105,29 @@ fn run(cli: Cli) -> Result<()> {
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// mimalloc's `mi_option_purge_delay`: never hand freed memory back to the OS. A training step
-/// frees and allocates the same activations again every few hundred milliseconds; with the
-/// default 10 ms delay they were purged in between and faulted in (and zeroed by the kernel)
-/// again, 16 % of a step. Memory stays at the run's high-water mark instead.
-fn keep_freed_memory() {
+/// mimalloc's `mi_option_purge_delay` in milliseconds (its default is 10).
+///
+/// Training: -1, never hand freed memory back to the OS. A training step frees and allocates
+/// the same activations again every few hundred milliseconds; with the default delay they were
+/// purged in between and faulted in (and zeroed by the kernel) again, 16 % of a step. Memory
+/// stays at the run's high-water mark instead.
+///
+/// Every other command: 0, at once. With the default delay the peak memory of a long `detect`
+/// depended on timing (174–214 MB for the same 24-minute stream); handed back at once it stays
+/// level with the stream's length (`tests/cli_trust.rs`).
+fn set_purge_delay(ms: std::ffi::c_long) {
     const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
     // SAFETY: sets one of mimalloc's global options; no memory is touched.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, -1) };
+    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, ms) };
 }
 
 fn main() -> ExitCode {
-    keep_freed_memory();
     let cli = Cli::parse();
+    let trains = matches!(
+        cli.command,
+        Command::Train(_) | Command::Compare(_) | Command::Robustness(_)
+    );
+    set_purge_delay(if trains { -1 } else { 0 });
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
