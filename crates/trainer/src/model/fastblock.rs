@@ -27,7 +27,9 @@ use burn::nn::BatchNorm;
 use burn::tensor::Tensor;
 use rayon::prelude::*;
 
-use super::fastbn::{backward_sums, bcp, slice, stats, update_running};
+use super::fastbn::{
+    backward_sums, bcp, inv_std, running_scale_shift, scale_shift, slice, stats, update_running,
+};
 use super::fastconv::{flex_tensor, on_flex_f32};
 use super::fastpool::pool_2x2_rows;
 
@@ -54,16 +56,6 @@ pub trait FastBlockOps: Backend {
         shift: FloatTensor<Self>,
         window: [usize; 2],
     ) -> FloatTensor<Self>;
-}
-
-/// Per-channel scale `γ / σ` and shift `β − μ·γ / σ`.
-fn scale_shift(g: &[f32], be: &[f32], mean: &[f32], var: &[f32], eps: f64) -> Vec<(f32, f32)> {
-    (0..g.len())
-        .map(|ci| {
-            let sc = g[ci] / ((var[ci] as f64 + eps).sqrt() as f32);
-            (sc, be[ci] - mean[ci] * sc)
-        })
-        .collect()
 }
 
 /// What the forward keeps for the backward.
@@ -128,10 +120,9 @@ fn pool_planes<const KEEP: bool>(
 ) {
     let (ho, wo) = (h / kh, w / kw);
     let per = (ho * wo).max(1);
-    let plane_of = |k: usize| &xs[k * h * w..][..h * w];
     let run = |k: usize, yo: &mut [f32], ao: &mut [u8], ro: &mut [f32]| {
         let (sc, sh) = ss[k % c];
-        let plane = plane_of(k);
+        let plane = &xs[k * h * w..][..h * w];
         if [kh, kw] == [1, 1] {
             for (q, (o, &x)) in yo.iter_mut().zip(plane).enumerate() {
                 let v = x * sc + sh;
@@ -322,9 +313,7 @@ fn backward_raw(
         var.to_contiguous(),
     );
     let (ga, mu, va) = (slice(&gamma), slice(&mean), slice(&var));
-    let inv: Vec<f32> = (0..c)
-        .map(|ci| (1.0 / (va[ci] as f64 + eps).sqrt()) as f32)
-        .collect();
+    let inv = inv_std(va, eps);
     let (at, raw) = (&saved.at, &saved.raw);
     // Offset of each position code inside its window, in the window's first row (`NONE` → 0).
     let mut rel = [0usize; 256];
@@ -448,11 +437,7 @@ pub fn applies_inference(x: &Tensor<4>, window: [usize; 2]) -> bool {
 /// and shift per channel computed on `C` values) in one pass. Call only where
 /// [`applies_inference`] holds.
 pub fn forward_inference(bn: &BatchNorm, x: Tensor<4>, window: [usize; 2]) -> Tensor<4> {
-    let dev = x.device();
-    let mean = bn.running_mean.value().to_device(&dev);
-    let var = bn.running_var.value().to_device(&dev);
-    let scale = bn.gamma.val().div(var.add_scalar(bn.epsilon).sqrt());
-    let shift = bn.beta.val().sub(mean.mul(scale.clone()));
+    let (scale, shift) = running_scale_shift(bn, &x.device());
     Tensor::from_dispatch(<Dispatch as FastBlockOps>::fast_affine_relu_pool(
         x.into_dispatch(),
         scale.into_dispatch(),

@@ -16,7 +16,7 @@ use burn::backend::flex::FlexTensor;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, AutodiffBackend, Backend, Dispatch, Flex, backend_extension};
 use burn::nn::BatchNorm;
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Tensor};
 use rayon::prelude::*;
 
 use super::fastconv::{flex_tensor, on_flex_f32};
@@ -73,6 +73,29 @@ fn lane_sums(
     (fs, gs)
 }
 
+/// Per-channel scale `γ / σ` and shift `β − μ·γ / σ` of the batch statistics `mean`, `var`.
+pub(super) fn scale_shift(
+    g: &[f32],
+    be: &[f32],
+    mean: &[f32],
+    var: &[f32],
+    eps: f64,
+) -> Vec<(f32, f32)> {
+    (0..g.len())
+        .map(|ci| {
+            let sc = g[ci] / ((var[ci] as f64 + eps).sqrt() as f32);
+            (sc, be[ci] - mean[ci] * sc)
+        })
+        .collect()
+}
+
+/// Per-channel `1 / σ` of the biased variances `var`.
+pub(super) fn inv_std(var: &[f32], eps: f64) -> Vec<f32> {
+    var.iter()
+        .map(|&v| (1.0 / (v as f64 + eps).sqrt()) as f32)
+        .collect()
+}
+
 /// Per-channel mean and biased variance.
 pub(super) fn stats(x: &[f32], b: usize, c: usize, p: usize) -> (Vec<f32>, Vec<f32>) {
     let per: Vec<(f32, f32)> = (0..c)
@@ -115,15 +138,12 @@ fn forward_raw(
     let xs = slice(&x);
     let (mean, var) = stats(xs, b, c, p);
     let (g, be) = (slice(&gamma), slice(&beta));
-    let scale: Vec<f32> = (0..c)
-        .map(|ci| g[ci] / ((var[ci] as f64 + eps).sqrt() as f32))
-        .collect();
-    let shift: Vec<f32> = (0..c).map(|ci| be[ci] - mean[ci] * scale[ci]).collect();
+    let ss = scale_shift(g, be, &mean, &var, eps);
     let mut y = vec![0.0f32; xs.len()];
     y.par_chunks_mut(p.max(1)).enumerate().for_each(|(k, out)| {
         let ci = k % c;
         let src = &xs[k * p..][..p];
-        let (sc, sh) = (scale[ci], shift[ci]);
+        let (sc, sh) = ss[ci];
         for (o, &v) in out.iter_mut().zip(src) {
             *o = v * sc + sh;
         }
@@ -210,9 +230,7 @@ fn backward_raw(
     let gamma = gamma.to_contiguous();
     let (mean, var) = (mean.to_contiguous(), var.to_contiguous());
     let (ga, mu, va) = (slice(&gamma), slice(&mean), slice(&var));
-    let inv: Vec<f32> = (0..c)
-        .map(|ci| (1.0 / (va[ci] as f64 + eps).sqrt()) as f32)
-        .collect();
+    let inv = inv_std(va, eps);
     let (db, dg) = backward_sums(c, b, |ci, bi| {
         let (m, iv, o) = (mu[ci], inv[ci], (bi * c + ci) * p);
         lane_sums(
@@ -320,14 +338,20 @@ pub(super) fn update_running(bn: &BatchNorm, mean: Tensor<1>, var: Tensor<1>) {
 /// norm takes four passes over the tensor and spent a fifth of a streaming window's time in
 /// `exp` (`benches/stream_rtf.rs`).
 fn forward_inference(bn: &BatchNorm, x: Tensor<4>) -> Tensor<4> {
-    let dev = x.device();
     let c = bn.gamma.dims()[0];
-    let mean = bn.running_mean.value().to_device(&dev);
-    let var = bn.running_var.value().to_device(&dev);
-    let scale = bn.gamma.val().div(var.add_scalar(bn.epsilon).sqrt());
-    let shift = bn.beta.val().sub(mean.mul(scale.clone()));
+    let (scale, shift) = running_scale_shift(bn, &x.device());
     x.mul(scale.reshape([1, c, 1, 1]))
         .add(shift.reshape([1, c, 1, 1]))
+}
+
+/// Batch norm at inference as one scale and one shift per channel, from its running
+/// statistics (computed on `C` values, on `dev`).
+pub(super) fn running_scale_shift(bn: &BatchNorm, dev: &Device) -> (Tensor<1>, Tensor<1>) {
+    let mean = bn.running_mean.value().to_device(dev);
+    let var = bn.running_var.value().to_device(dev);
+    let scale = bn.gamma.val().div(var.add_scalar(bn.epsilon).sqrt());
+    let shift = bn.beta.val().sub(mean.mul(scale.clone()));
+    (scale, shift)
 }
 
 #[cfg(test)]
